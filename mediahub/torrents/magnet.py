@@ -1,0 +1,92 @@
+"""Magnet link parsing: the only way a user's torrent enters mediahub.
+
+Parsing is strict up front so a bad paste fails with a sentence the user can act on,
+before anything is stored or handed to libtorrent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import parse_qsl
+
+import msgspec
+
+MAX_MAGNET_LENGTH = 16 * 1024
+
+_HEX40 = re.compile(r"[0-9a-fA-F]{40}")
+_BASE32 = re.compile(r"[A-Za-z2-7]{32}")
+_MULTIHASH_SHA256 = re.compile(r"1220([0-9a-fA-F]{64})")
+# Magnet keys may carry an index suffix: xt.1, tr.2, ...
+_INDEXED_KEY = re.compile(r"^(?P<key>[a-z.]+?)(?:\.\d+)?$")
+
+
+class InvalidMagnet(ValueError):
+    """The text is not a usable magnet link; the message is shown to the user."""
+
+
+class Magnet(msgspec.Struct, frozen=True):
+    infohash: str
+    display_name: str | None
+    trackers: tuple[str, ...]
+    peers: tuple[str, ...]
+    link: str
+
+
+def parse_magnet(link: str) -> Magnet:
+    """Parse a magnet URI into its info-hash, name, trackers and peers."""
+    link = link.strip()
+    if len(link) > MAX_MAGNET_LENGTH:
+        raise InvalidMagnet(f"The magnet link is too long (over {MAX_MAGNET_LENGTH} characters).")
+    if not link.lower().startswith("magnet:?"):
+        raise InvalidMagnet("This is not a magnet link: it must start with 'magnet:?'.")
+    params: dict[str, list[str]] = {}
+    for raw_key, value in parse_qsl(link[len("magnet:?") :], keep_blank_values=True):
+        match = _INDEXED_KEY.match(raw_key.lower())
+        if match:
+            params.setdefault(match["key"], []).append(value.strip())
+    names = [name for name in params.get("dn", []) if name]
+    return Magnet(
+        infohash=_infohash(params.get("xt", [])),
+        display_name=names[0] if names else None,
+        trackers=_unique(params.get("tr", [])),
+        peers=_unique(params.get("x.pe", [])),
+        link=link,
+    )
+
+
+def _infohash(topics: list[str]) -> str:
+    """The v1 hash when present (what libtorrent and peers key on), else the v2 hash."""
+    v1: str | None = None
+    v2: str | None = None
+    for topic in topics:
+        scheme, _, value = topic.rpartition(":")
+        scheme = scheme.lower()
+        if scheme == "urn:btih" and v1 is None:
+            v1 = _btih(value)
+        elif scheme == "urn:btmh" and v2 is None:
+            match = _MULTIHASH_SHA256.fullmatch(value)
+            if not match:
+                raise InvalidMagnet("The magnet link's v2 info-hash (urn:btmh) is not a valid SHA-256 hash.")
+            v2 = match[1].lower()
+    if v1 or v2:
+        return v1 or v2  # type: ignore[return-value]
+    if topics:
+        raise InvalidMagnet("The magnet link has no BitTorrent info-hash (xt=urn:btih:... or urn:btmh:...).")
+    raise InvalidMagnet("The magnet link has no info-hash (the xt parameter is missing).")
+
+
+def _btih(value: str) -> str:
+    if _HEX40.fullmatch(value):
+        return value.lower()
+    if _BASE32.fullmatch(value):
+        try:
+            return base64.b32decode(value.upper()).hex()
+        except binascii.Error:
+            pass
+    raise InvalidMagnet("The magnet link's info-hash must be 40 hexadecimal or 32 base32 characters.")
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))
