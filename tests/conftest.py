@@ -1,0 +1,3 @@
+"""Shared pytest fixtures: each lives in its own module under tests/ and is registered here."""
+
+pytest_plugins = ["tests.media"]
