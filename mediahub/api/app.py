@@ -1,0 +1,62 @@
+"""The Litestar app: a thin HTTP face on a Hub.
+
+`create_app()` (what `uvicorn mediahub:app` runs) opens a Hub from the environment for the
+app's lifetime; `create_app(hub)` serves a Hub someone else opened and will close (a
+notebook, a test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+import mediahub
+from mediahub.api.auth import provide_actor, provide_hub
+from mediahub.api.errors import EXCEPTION_HANDLERS
+from mediahub.api.media import MediaController
+from mediahub.api.profiles import ProfileController
+from mediahub.hub import Hub
+from mediahub.settings import Settings
+
+CONTROLLERS: list = [MediaController, ProfileController]
+
+
+@get("/health", summary="Liveness; no token needed", tags=["health"])
+async def health() -> dict[str, str]:
+    return {"status": "ok", "version": mediahub.__version__}
+
+
+def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Litestar:
+    settings = hub.settings if hub is not None else settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if hub is not None:
+            app.state.hub = hub
+            yield
+            return
+        async with Hub.open(settings) as own_hub:
+            app.state.hub = own_hub
+            yield
+
+    return Litestar(
+        route_handlers=[health, *CONTROLLERS],
+        dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="mediahub",
+            version=mediahub.__version__,
+            description="Self-hosted media library: magnet in, streaming video out.",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
+            ),
+            security=[{"bearer": []}],
+        ),
+    )

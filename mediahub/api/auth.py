@@ -1,0 +1,31 @@
+"""Who is calling: the `actor` dependency of every /api route.
+
+`Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
+`<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
+with `opt={"query_token": True}`.
+"""
+
+from __future__ import annotations
+
+from litestar import Request
+
+from mediahub.hub import Hub
+from mediahub.library.profiles import Actor
+
+QUERY_TOKEN = {"query_token": True}
+
+
+async def provide_actor(request: Request) -> Actor:
+    hub: Hub = request.app.state.hub
+    token = None
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        token = value.strip()
+    elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
+        token = request.query_params.get("token")
+    return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
+
+
+def provide_hub(request: Request) -> Hub:
+    return request.app.state.hub

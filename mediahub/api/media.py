@@ -1,0 +1,90 @@
+"""Library routes: list, add, detail, delete, search, continue-watching, seasons, positions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from mediahub.errors import BadRequest
+from mediahub.hub import Hub
+from mediahub.library.media import Library
+from mediahub.library.profiles import Actor
+from mediahub.library.views import (
+    AddMedia,
+    ContinueItem,
+    MediaDetail,
+    MediaListItem,
+    PositionView,
+    SearchHit,
+    SeasonView,
+    SetPosition,
+)
+
+TypeFilter = Annotated[str | None, Parameter(query="type", description="movie or tv")]
+EpisodeParam = Annotated[str | None, Parameter(query="episodeId", description="Episode id (TV shows)")]
+
+
+def provide_library(hub: Hub, actor: Actor) -> Library:
+    return hub.library_for(actor.profile_id)
+
+
+class MediaController(Controller):
+    path = "/api/media"
+    tags = ["media"]
+    dependencies = {"library": Provide(provide_library, sync_to_thread=False)}
+
+    @get("/", summary="List the library, newest first")
+    async def list_media(self, library: Library, media_type: TypeFilter = None) -> list[MediaListItem]:
+        return await library.list(media_type)
+
+    @post("/", summary="Add a magnet link (201 new, 200 already there)", status_code=HTTP_201_CREATED)
+    async def add_media(self, library: Library, data: AddMedia) -> Response[MediaDetail]:
+        added = await library.add(data)
+        return Response(added.media, status_code=HTTP_201_CREATED if added.created else HTTP_200_OK)
+
+    @get("/search", summary="Search titles (case-insensitive substring, best match first)")
+    async def search(self, library: Library, q: str | None = None, media_type: TypeFilter = None) -> list[SearchHit]:
+        return await library.search(q, media_type)
+
+    @get("/continue-watching", summary="Started but unfinished items, most recently played first")
+    async def continue_watching(self, library: Library) -> list[ContinueItem]:
+        return await library.continue_watching()
+
+    @get("/{media_id:str}", summary="One item in detail")
+    async def get_media(self, library: Library, media_id: str) -> MediaDetail:
+        return await library.get(media_id)
+
+    @delete("/{media_id:str}", summary="Delete an item, its downloads and files")
+    async def delete_media(self, library: Library, media_id: str) -> None:
+        await library.delete(media_id)
+
+    @get("/{media_id:str}/seasons", summary="Seasons and episodes of a show")
+    async def seasons(self, library: Library, media_id: str) -> list[SeasonView]:
+        return await library.seasons(media_id)
+
+    @get("/{media_id:str}/position", summary="Saved play position")
+    async def get_position(self, library: Library, media_id: str, episode_id: EpisodeParam = None) -> PositionView:
+        return await library.position(media_id, episode_id)
+
+    @put("/{media_id:str}/position", summary="Save the play position", status_code=204)
+    async def put_position(self, library: Library, media_id: str, data: SetPosition) -> None:
+        await library.set_position(media_id, data)
+
+    @post(
+        "/{media_id:str}/position",
+        summary="Save the play position (also a text/plain JSON body, for navigator.sendBeacon)",
+        status_code=204,
+    )
+    async def post_position(self, library: Library, media_id: str, request: Request) -> None:
+        try:
+            update = msgspec.json.decode(await request.body(), type=SetPosition)
+        except msgspec.ValidationError as exc:
+            raise BadRequest(f"The position is not valid: {exc}.") from None
+        except msgspec.DecodeError:
+            raise BadRequest("The body must be JSON like {\"position\": 12.5}.") from None
+        await library.set_position(media_id, update)

@@ -1,0 +1,84 @@
+"""Engine selection and schema set-up, without a `piccolo_conf.py`.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout so readers never block
+the writer; PostgreSQL is chosen by a `postgresql://` URL and gets a small asyncpg pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from mediahub.db.tables import TABLES, SchemaVersion
+from mediahub.ids import utcnow
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+# Forward-only schema steps after the tables of version 1; each runs once, in order.
+# Composite indexes live here because Piccolo columns only index single columns.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "CREATE UNIQUE INDEX IF NOT EXISTS position_media_episode ON position (media, episode_key)",
+        "CREATE INDEX IF NOT EXISTS media_profile_added ON media (profile, added_at)",
+        "CREATE INDEX IF NOT EXISTS media_profile_played ON media (profile, last_played_at)",
+        "CREATE INDEX IF NOT EXISTS episode_season_number ON episode (season, episode_number)",
+    ),
+}
+
+
+def make_engine(database_url: str) -> Engine:
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        path = Path(unquote(parts.path if parts.netloc == "" else f"/{parts.netloc}{parts.path}"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _enable_wal(path)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    return PostgresEngine(config={"dsn": database_url.replace("postgres://", "postgresql://", 1)})
+
+
+def _enable_wal(path: Path) -> None:
+    """WAL is a property of the file, so setting it once at start-up is enough."""
+    with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def bind_tables(engine: Engine) -> None:
+    for table in TABLES:
+        table._meta.db = engine
+
+
+async def open_database(database_url: str) -> Engine:
+    """Create the engine, bind every table to it and bring the schema up to date."""
+    engine = make_engine(database_url)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+    bind_tables(engine)
+    await migrate(engine)
+    return engine
+
+
+async def close_database(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def migrate(engine: Engine) -> None:
+    for table in TABLES:
+        await table.create_table(if_not_exists=True)
+    applied = {row["version"] for row in await SchemaVersion.select(SchemaVersion.version)}
+    for version in sorted(MIGRATIONS):
+        if version in applied:
+            continue
+        async with engine.transaction():
+            for statement in MIGRATIONS[version]:
+                await engine.run_ddl(statement)
+            await SchemaVersion.insert(SchemaVersion(version=version, applied_at=utcnow()))
+        log.info("database schema migrated to version %d", version)

@@ -1,0 +1,107 @@
+"""The Hub: one object that owns everything with a lifetime.
+
+Settings, the database engine, the event bus and the services hang off it. The HTTP app and
+the notebook widgets are two thin faces on the same Hub:
+
+    async with Hub.open(settings) as hub:      # scripts and tests
+        ...
+    hub = await Hub.open()                      # a notebook's running loop
+    await hub.library.add(magnet_link="magnet:?xt=urn:btih:...")
+    await hub.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from mediahub.db.engine import close_database, open_database
+from mediahub.db.tables import Media
+from mediahub.events import EventBus
+from mediahub.library.media import Library
+from mediahub.library.profiles import Actor, ProfileService
+from mediahub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bus = EventBus()
+        self.profiles = ProfileService()
+        self.db: Engine | None = None
+        self.default_profile_id: str = ""
+        self._add_lock = asyncio.Lock()
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> _Opening:
+        """`await Hub.open()` or `async with Hub.open() as hub:`; settings default to the env."""
+        return _Opening(cls(settings or Settings.from_env()))
+
+    async def start(self) -> None:
+        s = self.settings
+        for directory in (s.data_dir, s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.db = await open_database(s.database_url)
+        self._closers.append(lambda: close_database(self.db))
+        await self.profiles.bootstrap(s.owner_token, s.owner_token_file)
+        self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
+        log.info("mediahub ready: data in %s", s.data_dir)
+
+    async def close(self) -> None:
+        """Stop every service in reverse start order; safe to call twice."""
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while closing %r", closer)
+
+    def library_for(self, profile_id: str) -> Library:
+        """The library of one profile; every call on it is scoped to that profile."""
+        return Library(profile_id, bus=self.bus, images_dir=self.settings.images_dir, add_lock=self._add_lock)
+
+    @property
+    def library(self) -> Library:
+        """The default profile's library, for notebooks and scripts."""
+        return self.library_for(self.default_profile_id)
+
+    async def delete_profile(self, actor: Actor, profile_id: str) -> None:
+        """Delete a profile with its media; shared downloads survive for the others."""
+        await self.profiles.check_deletable(actor, profile_id)
+        library = self.library_for(profile_id)
+        for row in await Media.select(Media.id).where(Media.profile == profile_id):
+            await library.delete(row["id"])
+        await self.profiles.delete(profile_id)
+        if profile_id == self.default_profile_id:
+            self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
+
+
+class _Opening:
+    """Both an awaitable and an async context manager, so both idioms of `Hub.open` work."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def __await__(self) -> Generator[Any, None, Hub]:
+        return self._start().__await__()
+
+    async def _start(self) -> Hub:
+        try:
+            await self._hub.start()
+        except BaseException:
+            await self._hub.close()
+            raise
+        return self._hub
+
+    async def __aenter__(self) -> Hub:
+        return await self._start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._hub.close()

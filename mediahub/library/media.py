@@ -1,0 +1,300 @@
+"""The library of one profile: add, list, read, delete, search, seasons.
+
+A `Library` is bound to a profile id, so every query it runs is scoped to that profile by
+construction; another profile's ids simply are not found (404, never 403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from mediahub.db.tables import Download, Episode, Media, Position, Season, Torrent
+from mediahub.errors import BadRequest, NotFound
+from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentReleased
+from mediahub.ids import iso, new_id, utcnow
+from mediahub.library import playback
+from mediahub.library.status import combine_progress, combine_status, torrents_by_media
+from mediahub.library.views import (
+    AddMedia,
+    ContinueItem,
+    DownloadView,
+    MediaDetail,
+    MediaListItem,
+    PositionView,
+    SearchHit,
+    SeasonView,
+    SetPosition,
+    image_url,
+)
+from mediahub.metadata.release import detect_type, parse_release
+from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
+
+MEDIA_TYPES = ("movie", "tv")
+MAX_TITLE = 500
+MAX_TEXT = 20_000
+MAX_URL = 2048
+SEARCH_LIMIT = 50
+
+
+class Added(msgspec.Struct):
+    """Result of `Library.add`: the item, and whether it was created (201) or existed (200)."""
+
+    media: MediaDetail
+    created: bool
+
+
+class Library:
+    def __init__(self, profile_id: str, *, bus: EventBus, images_dir: Path, add_lock: asyncio.Lock) -> None:
+        self.profile_id = profile_id
+        self._bus = bus
+        self._images_dir = images_dir
+        self._add_lock = add_lock
+
+    # ---- reading ---------------------------------------------------------------------
+
+    async def list(self, type: str | None = None) -> list[MediaListItem]:
+        query = Media.select().where(Media.profile == self.profile_id).order_by(Media.added_at, ascending=False)
+        if type is not None:
+            query = query.where(Media.type == _media_type(type))
+        rows = await query
+        downloads = await torrents_by_media([r["id"] for r in rows])
+        return [
+            MediaListItem(
+                id=r["id"],
+                type=r["type"],
+                title=r["title"],
+                year=r["year"],
+                status=combine_status(d["status"] for d in downloads.get(r["id"], [])),
+                progress=combine_progress(downloads.get(r["id"], [])),
+                tmdb_id=r["tmdb_id"],
+                poster_url=image_url(r, "poster"),
+                runtime=r["runtime"],
+                added_at=iso(r["added_at"]) or "",
+            )
+            for r in rows
+        ]
+
+    async def get(self, media_id: str) -> MediaDetail:
+        row = await self._row(media_id)
+        downloads = (await torrents_by_media([media_id])).get(media_id, [])
+        position = await playback.read(media_id, "") if row["type"] == "movie" else None
+        first = downloads[0] if downloads else None
+        detail = MediaDetail(
+            id=row["id"],
+            type=row["type"],
+            title=row["title"],
+            year=row["year"],
+            overview=row["overview"],
+            genres=msgspec.json.decode(row["genres"] or "[]", type=list[str]),
+            certification=row["certification"],
+            tmdb_id=row["tmdb_id"],
+            imdb_id=row["imdb_id"],
+            poster_url=image_url(row, "poster"),
+            backdrop_url=image_url(row, "backdrop"),
+            runtime=row["runtime"],
+            status=combine_status(d["status"] for d in downloads),
+            progress=combine_progress(downloads),
+            magnet_link=first["magnet_link"] if first else None,
+            infohash=first["infohash"] if first else None,
+            file_path=row["file_path"],
+            file_size=row["file_size"],
+            added_at=iso(row["added_at"]) or "",
+            last_played_at=iso(row["last_played_at"]),
+            play_position=position.position if position else 0.0,
+            play_duration=position.duration if position else None,
+            error=next((d["error"] for d in downloads if d["status"] == "error"), None),
+        )
+        if row["type"] == "tv":
+            detail.season_count = row["season_count"]
+            detail.episode_count = row["episode_count"]
+            detail.downloads = [
+                DownloadView(
+                    id=d["id"],
+                    infohash=d["infohash"],
+                    magnet_link=d["magnet_link"],
+                    name=d["name"],
+                    status=d["status"],
+                    progress=d["progress"],
+                    added_at=iso(d["added_at"]) or "",
+                )
+                for d in downloads
+            ]
+        return detail
+
+    async def search(self, q: str | None, type: str | None = None) -> list[SearchHit]:
+        q = (q or "").strip().lower()
+        if len(q) < 2:
+            raise BadRequest("The search query 'q' needs at least 2 characters.")
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        prefix = pattern[1:]
+        args: list[Any] = [self.profile_id, pattern]
+        type_clause = ""
+        if type is not None:
+            type_clause = "AND type = {}"
+            args.append(_media_type(type))
+        rows = await Media.raw(
+            "SELECT id, title, type, year FROM media "
+            "WHERE profile = {} AND LOWER(title) LIKE {} ESCAPE '\\' " + type_clause + " "
+            "ORDER BY CASE WHEN LOWER(title) = {} THEN 0 WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 1 ELSE 2 END, "
+            "LENGTH(title), added_at DESC LIMIT " + str(SEARCH_LIMIT),
+            *args,
+            q,
+            prefix,
+        )
+        return [SearchHit(id=r["id"], title=r["title"], type=r["type"], year=r["year"]) for r in rows]
+
+    async def seasons(self, media_id: str) -> list[SeasonView]:
+        row = await self._row(media_id)
+        if row["type"] != "tv":
+            raise BadRequest("Only a TV show has seasons.")
+        return await playback.seasons(media_id)
+
+    # ---- playback positions -------------------------------------------------------------
+
+    async def position(self, media_id: str, episode_id: str | None = None) -> PositionView:
+        row = await self._row(media_id)
+        key = await playback.episode_key(row, episode_id)
+        return await playback.read(media_id, key) or PositionView(position=0.0, duration=None)
+
+    async def set_position(self, media_id: str, update: SetPosition) -> None:
+        row = await self._row(media_id)
+        if not math.isfinite(update.position) or update.position < 0:
+            raise BadRequest("'position' must be a number of seconds, zero or more.")
+        if update.duration is not None and (not math.isfinite(update.duration) or update.duration <= 0):
+            raise BadRequest("'duration' must be a positive number of seconds.")
+        key = await playback.episode_key(row, update.episode_id)
+        await playback.write(media_id, key, update.position, update.duration)
+
+    async def continue_watching(self) -> list[ContinueItem]:
+        return await playback.continue_watching(self.profile_id)
+
+    # ---- changing ------------------------------------------------------------------------
+
+    async def add(self, request: AddMedia | None = None, **fields: Any) -> Added:
+        """Add a magnet; `fields` are `AddMedia`'s (snake_case) for in-process callers."""
+        request = request or msgspec.convert(fields, AddMedia)
+        _validate(request)
+        try:
+            magnet = parse_magnet(request.magnet_link)
+        except InvalidMagnet as exc:
+            raise BadRequest(str(exc)) from None
+        release = parse_release(magnet.display_name) if magnet.display_name else None
+        media_type = request.type or detect_type(magnet.display_name, []) or "movie"
+        async with self._add_lock:  # no two items for one magnet, even from concurrent requests
+            existing = await self._media_with_infohash(magnet.infohash)
+            if existing is not None:
+                return Added(media=await self.get(existing), created=False)
+            show = await self._show_with_tmdb_id(request.tmdb_id) if media_type == "tv" else None
+            now = utcnow()
+            if show is None:
+                media = Media(
+                    id=new_id(),
+                    profile=self.profile_id,
+                    type=media_type,
+                    title=request.title or (release.title if release and release.title else None)
+                    or magnet.display_name or magnet.infohash,
+                    year=request.year if request.year is not None else (release.year if release else None),
+                    overview=request.overview,
+                    genres=msgspec.json.encode(request.genres or []).decode(),
+                    certification=request.certification,
+                    tmdb_id=request.tmdb_id,
+                    poster_url=request.poster_url,
+                    backdrop_url=request.backdrop_url,
+                    added_at=now,
+                )
+                await media.save()
+                media_id = media.id
+            else:
+                media_id = show
+            download = Download(
+                id=new_id(),
+                media=media_id,
+                infohash=magnet.infohash,
+                magnet_link=magnet.link,
+                name=magnet.display_name,
+                added_at=now,
+            )
+            await download.save()
+            await Torrent.insert(
+                Torrent(infohash=magnet.infohash, magnet_link=magnet.link, name=magnet.display_name, added_at=now)
+            ).on_conflict(action="DO NOTHING")
+        await self._bus.publish(
+            DownloadAdded(
+                profile_id=self.profile_id,
+                media_id=media_id,
+                media_type=media_type,
+                download_id=download.id,
+                infohash=magnet.infohash,
+                magnet_link=magnet.link,
+            )
+        )
+        if show is None:
+            await self._bus.publish(MediaAdded(profile_id=self.profile_id, media_id=media_id))
+        return Added(media=await self.get(media_id), created=show is None)
+
+    async def delete(self, media_id: str) -> None:
+        """Remove the item and its rows; torrents nobody else holds are released (files go)."""
+        await self._row(media_id)
+        hashes = {d["infohash"] for d in await Download.select(Download.infohash).where(Download.media == media_id)}
+        await Media.delete().where(Media.id == media_id)
+        await asyncio.to_thread(shutil.rmtree, self._images_dir / media_id, True)
+        for infohash in hashes:
+            if not await Download.exists().where(Download.infohash == infohash):
+                await Torrent.delete().where(Torrent.infohash == infohash)
+                await self._bus.publish(TorrentReleased(infohash=infohash))
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    async def _row(self, media_id: str) -> dict[str, Any]:
+        row = await Media.select().where((Media.id == media_id) & (Media.profile == self.profile_id)).first()
+        if row is None:
+            raise NotFound("Media not found.")
+        return row
+
+    async def _media_with_infohash(self, infohash: str) -> str | None:
+        row = await (
+            Download.select(Download.media)
+            .where((Download.infohash == infohash) & (Download.media.profile == self.profile_id))
+            .first()
+        )
+        return row["media"] if row else None
+
+    async def _show_with_tmdb_id(self, tmdb_id: int | None) -> str | None:
+        if tmdb_id is None:
+            return None
+        row = await (
+            Media.select(Media.id)
+            .where((Media.profile == self.profile_id) & (Media.type == "tv") & (Media.tmdb_id == tmdb_id))
+            .first()
+        )
+        return row["id"] if row else None
+
+
+def _media_type(value: str) -> str:
+    if value not in MEDIA_TYPES:
+        raise BadRequest("'type' must be 'movie' or 'tv'.")
+    return value
+
+
+def _validate(request: AddMedia) -> None:
+    if request.title is not None and not 0 < len(request.title.strip()) <= MAX_TITLE:
+        raise BadRequest(f"'title' needs 1 to {MAX_TITLE} characters.")
+    if request.year is not None and not 1870 <= request.year <= 2100:
+        raise BadRequest("'year' must be between 1870 and 2100.")
+    if request.tmdb_id is not None and request.tmdb_id <= 0:
+        raise BadRequest("'tmdbId' must be a positive number.")
+    if request.overview is not None and len(request.overview) > MAX_TEXT:
+        raise BadRequest(f"'overview' has at most {MAX_TEXT} characters.")
+    if request.certification is not None and len(request.certification) > 32:
+        raise BadRequest("'certification' has at most 32 characters.")
+    if request.genres is not None and (len(request.genres) > 50 or any(not 0 < len(g) <= 100 for g in request.genres)):
+        raise BadRequest("'genres' is a list of at most 50 names of 1 to 100 characters.")
+    for name, url in (("posterUrl", request.poster_url), ("backdropUrl", request.backdrop_url)):
+        if url is not None and (len(url) > MAX_URL or not url.lower().startswith(("http://", "https://"))):
+            raise BadRequest(f"'{name}' must be an http(s) URL of at most {MAX_URL} characters.")
