@@ -7,10 +7,17 @@ with `opt={"query_token": True}`.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from litestar import Request
+from litestar.di import NamedDependency
 
 from mediahub.hub import Hub
 from mediahub.library.profiles import Actor
+
+# Handler parameters say where their values come from (Litestar 3 style).
+HubDep: TypeAlias = NamedDependency[Hub]
+ActorDep: TypeAlias = NamedDependency[Actor]
 
 QUERY_TOKEN = {"query_token": True}
 

@@ -7,13 +7,13 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from mediahub.errors import BadRequest
-from mediahub.hub import Hub
+from mediahub.api.auth import ActorDep, HubDep
 from mediahub.library.media import Library
-from mediahub.library.profiles import Actor
 from mediahub.library.views import (
     AddMedia,
     ContinueItem,
@@ -25,11 +25,13 @@ from mediahub.library.views import (
     SetPosition,
 )
 
-TypeFilter = Annotated[str | None, Parameter(query="type", description="movie or tv")]
-EpisodeParam = Annotated[str | None, Parameter(query="episodeId", description="Episode id (TV shows)")]
+LibraryDep = NamedDependency[Library]
+TypeFilter = Annotated[str | None, QueryParameter(name="type", description="movie or tv")]
+QueryParam = Annotated[str | None, QueryParameter(name="q", description="Search text, at least 2 characters")]
+EpisodeParam = Annotated[str | None, QueryParameter(name="episodeId", description="Episode id (TV shows)")]
 
 
-def provide_library(hub: Hub, actor: Actor) -> Library:
+def provide_library(hub: HubDep, actor: ActorDep) -> Library:
     return hub.library_for(actor.profile_id)
 
 
@@ -39,40 +41,40 @@ class MediaController(Controller):
     dependencies = {"library": Provide(provide_library, sync_to_thread=False)}
 
     @get("/", summary="List the library, newest first")
-    async def list_media(self, library: Library, media_type: TypeFilter = None) -> list[MediaListItem]:
+    async def list_media(self, library: LibraryDep, media_type: TypeFilter = None) -> list[MediaListItem]:
         return await library.list(media_type)
 
     @post("/", summary="Add a magnet link (201 new, 200 already there)", status_code=HTTP_201_CREATED)
-    async def add_media(self, library: Library, data: AddMedia) -> Response[MediaDetail]:
+    async def add_media(self, library: LibraryDep, data: JSONBody[AddMedia]) -> Response[MediaDetail]:
         added = await library.add(data)
         return Response(added.media, status_code=HTTP_201_CREATED if added.created else HTTP_200_OK)
 
     @get("/search", summary="Search titles (case-insensitive substring, best match first)")
-    async def search(self, library: Library, q: str | None = None, media_type: TypeFilter = None) -> list[SearchHit]:
+    async def search(self, library: LibraryDep, q: QueryParam = None, media_type: TypeFilter = None) -> list[SearchHit]:
         return await library.search(q, media_type)
 
     @get("/continue-watching", summary="Started but unfinished items, most recently played first")
-    async def continue_watching(self, library: Library) -> list[ContinueItem]:
+    async def continue_watching(self, library: LibraryDep) -> list[ContinueItem]:
         return await library.continue_watching()
 
     @get("/{media_id:str}", summary="One item in detail")
-    async def get_media(self, library: Library, media_id: str) -> MediaDetail:
+    async def get_media(self, library: LibraryDep, media_id: FromPath[str]) -> MediaDetail:
         return await library.get(media_id)
 
     @delete("/{media_id:str}", summary="Delete an item, its downloads and files")
-    async def delete_media(self, library: Library, media_id: str) -> None:
+    async def delete_media(self, library: LibraryDep, media_id: FromPath[str]) -> None:
         await library.delete(media_id)
 
     @get("/{media_id:str}/seasons", summary="Seasons and episodes of a show")
-    async def seasons(self, library: Library, media_id: str) -> list[SeasonView]:
+    async def seasons(self, library: LibraryDep, media_id: FromPath[str]) -> list[SeasonView]:
         return await library.seasons(media_id)
 
     @get("/{media_id:str}/position", summary="Saved play position")
-    async def get_position(self, library: Library, media_id: str, episode_id: EpisodeParam = None) -> PositionView:
+    async def get_position(self, library: LibraryDep, media_id: FromPath[str], episode_id: EpisodeParam = None) -> PositionView:
         return await library.position(media_id, episode_id)
 
     @put("/{media_id:str}/position", summary="Save the play position", status_code=204)
-    async def put_position(self, library: Library, media_id: str, data: SetPosition) -> None:
+    async def put_position(self, library: LibraryDep, media_id: FromPath[str], data: JSONBody[SetPosition]) -> None:
         await library.set_position(media_id, data)
 
     @post(
@@ -80,7 +82,7 @@ class MediaController(Controller):
         summary="Save the play position (also a text/plain JSON body, for navigator.sendBeacon)",
         status_code=204,
     )
-    async def post_position(self, library: Library, media_id: str, request: Request) -> None:
+    async def post_position(self, library: LibraryDep, media_id: FromPath[str], request: Request) -> None:
         try:
             update = msgspec.json.decode(await request.body(), type=SetPosition)
         except msgspec.ValidationError as exc:

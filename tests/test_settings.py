@@ -1,0 +1,64 @@
+"""Settings come from MEDIAHUB_* variables; a bad value stops start-up naming the variable."""
+
+from pathlib import Path
+
+import pytest
+
+from mediahub.settings import Settings, SettingsError
+
+
+def test_defaults_work_with_an_empty_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.data_dir == Path("mediahub-data").absolute()
+    assert settings.database_url == f"sqlite:///{settings.data_dir / 'mediahub.db'}"
+    assert settings.torrent_listen == "0.0.0.0:6881"
+    assert settings.torrent_dht and settings.torrent_lsd and settings.torrent_upnp
+    assert settings.tmdb_api_key is None
+    assert settings.image_hosts == ("image.tmdb.org",)
+    assert settings.stream_wait == 10.0 and settings.max_transcodes == 2
+
+
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "MEDIAHUB_DATA_DIR": str(tmp_path),
+            "MEDIAHUB_DATABASE_URL": "postgresql://u:p@127.0.0.1:5432/db",
+            "MEDIAHUB_OWNER_TOKEN": "x" * 20,
+            "MEDIAHUB_TORRENT_LISTEN": "127.0.0.1:0",
+            "MEDIAHUB_TORRENT_DHT": "0",
+            "MEDIAHUB_TORRENT_LSD": "off",
+            "MEDIAHUB_TORRENT_UPNP": "false",
+            "MEDIAHUB_TMDB_API_KEY": "key",
+            "MEDIAHUB_TMDB_BASE_URL": "http://127.0.0.1:9/3/",
+            "MEDIAHUB_TMDB_IMAGE_BASE_URL": "http://127.0.0.1:9/t/p",
+            "MEDIAHUB_IMAGE_HOSTS": "127.0.0.1, Example.org",
+            "MEDIAHUB_STREAM_WAIT": "2.5",
+            "MEDIAHUB_MAX_TRANSCODES": "4",
+        }
+    )
+    assert settings.data_dir == tmp_path
+    assert settings.database_url.startswith("postgresql://")
+    assert settings.owner_token == "x" * 20
+    assert not (settings.torrent_dht or settings.torrent_lsd or settings.torrent_upnp)
+    assert settings.tmdb_base_url == "http://127.0.0.1:9/3"
+    assert settings.image_hosts == ("127.0.0.1", "example.org")
+    assert settings.stream_wait == 2.5 and settings.max_transcodes == 4
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("MEDIAHUB_TORRENT_DHT", "maybe"),
+        ("MEDIAHUB_STREAM_WAIT", "-1"),
+        ("MEDIAHUB_STREAM_WAIT", "soon"),
+        ("MEDIAHUB_MAX_TRANSCODES", "0"),
+        ("MEDIAHUB_DATABASE_URL", "mysql://localhost/db"),
+        ("MEDIAHUB_TORRENT_LISTEN", "6881"),
+        ("MEDIAHUB_TMDB_BASE_URL", "ftp://example.org"),
+        ("MEDIAHUB_OWNER_TOKEN", "short"),
+        ("MEDIAHUB_IMAGE_HOSTS", "http://evil/path"),
+    ],
+)
+def test_bad_value_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
