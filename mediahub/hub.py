@@ -13,10 +13,13 @@ the notebook widgets are two thin faces on the same Hub:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
+import uvicorn
 from piccolo.engine.base import Engine
 
 from mediahub.db.engine import close_database, open_database
@@ -28,6 +31,8 @@ from mediahub.settings import Settings
 
 log = logging.getLogger(__name__)
 
+_WILDCARD_TO_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}
+
 
 class Hub:
     def __init__(self, settings: Settings) -> None:
@@ -38,6 +43,7 @@ class Hub:
         self.default_profile_id: str = ""
         self._add_lock = asyncio.Lock()
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.url: str | None = None  # set while `serve()` runs
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> _Opening:
@@ -53,6 +59,41 @@ class Hub:
         await self.profiles.bootstrap(s.owner_token, s.owner_token_file)
         self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
         log.info("mediahub ready: data in %s", s.data_dir)
+
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Also serve the HTTP API from this process, in the running loop; returns its URL.
+
+        For notebooks (a `<video>` preview needs a URL) and the CLI. `port=0` picks a free
+        port. The server stops with `close()`.
+        """
+        from mediahub.api.app import create_app  # the app imports the Hub: import late
+
+        if self.url is not None:
+            raise RuntimeError(f"This hub already serves {self.url}.")
+        config = uvicorn.Config(
+            create_app(self), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=3
+        )
+        # Bind here, not in uvicorn: its bind error is a `sys.exit`, which would stop the loop.
+        sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        server = _LoopServer(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]), name="mediahub-http")
+        while not server.started:  # startup takes a few loop turns
+            if task.done():
+                sock.close()
+                raise RuntimeError(f"The HTTP server did not start: {task.exception()!r}")
+            await asyncio.sleep(0.01)
+        bound_port = sock.getsockname()[1]
+        url_host = _WILDCARD_TO_LOOPBACK.get(host) or (f"[{host}]" if ":" in host else host)
+        self.url = f"http://{url_host}:{bound_port}"
+
+        async def stop() -> None:
+            server.should_exit = True
+            await task
+            self.url = None
+
+        self._closers.append(stop)
+        log.info("mediahub HTTP API on %s", self.url)
+        return self.url
 
     async def close(self) -> None:
         """Stop every service in reverse start order; safe to call twice."""
@@ -81,6 +122,14 @@ class Hub:
         await self.profiles.delete(profile_id)
         if profile_id == self.default_profile_id:
             self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
+
+
+class _LoopServer(uvicorn.Server):
+    """uvicorn inside someone else's loop: the host (a kernel, the CLI) owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 class _Opening:
