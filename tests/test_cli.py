@@ -1,0 +1,88 @@
+"""The `mediahub` console script, run as a user runs it: a child process against a real server."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+
+from tests.server_process import MEDIAHUB, ServerProcess, loopback_env
+
+
+def mediahub(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([MEDIAHUB, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def remote(server: ServerProcess, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A client that finds the server by URL and its token in the data dir, like a user on the same box."""
+    return mediahub("--url", server.url, *args, env={**server.env, **env})
+
+
+def magnet(name: str) -> str:
+    return f"magnet:?xt=urn:btih:{secrets.token_hex(20)}&dn={name}"
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
+    assert result.returncode == 1, result
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mediahub: error: "), result.stderr
+    assert text in lines[0]
+
+
+def test_add_then_ls_shows_the_item(server):
+    added = remote(server, "add", magnet("Sintel.2010.720p.mkv"))
+    assert added.returncode == 0, added.stderr
+    media_id, status, title = added.stdout.strip().split("\t")
+    assert (status, title) == ("added", "Sintel (2010)")
+
+    listing = remote(server, "ls")
+    assert listing.returncode == 0, listing.stderr
+    header, row = listing.stdout.strip().splitlines()
+    assert header.split() == ["ID", "TYPE", "STATUS", "PROGRESS", "TITLE"]
+    assert row.split()[:3] == [media_id, "movie", "added"] and row.endswith("Sintel (2010)")
+
+    again = remote(server, "add", magnet("The.Wire.S01E01.720p.mkv"), "--type", "tv")
+    assert again.returncode == 0, again.stderr
+    shows = remote(server, "ls", "--type", "tv")
+    assert "The Wire" in shows.stdout and "Sintel" not in shows.stdout
+
+
+def test_bad_input_is_one_line_and_nonzero(server):
+    assert_one_line_error(remote(server, "add", "not-a-magnet"), "magnet")
+    assert_one_line_error(remote(server, "watch", "no-such-id"), "HTTP 404")
+    assert remote(server, "ls").stdout.startswith("The library is empty")  # nothing was added
+    assert_one_line_error(remote(server, "ls", MEDIAHUB_TOKEN="mh_wrong-token-0000000000"), "Invalid API token")
+
+    usage = mediahub("add", env=server.env)  # argparse: usage on stderr, exit 2
+    assert usage.returncode == 2 and "usage: mediahub" in usage.stderr
+
+
+def test_no_server_and_no_token_say_what_to_do(server, tmp_path):
+    down = mediahub("--url", "http://127.0.0.1:9", "--token", "x" * 20, "ls", env=server.env)
+    assert_one_line_error(down, "is `mediahub serve` running?")
+    lost = mediahub("--url", server.url, "ls", env=loopback_env(tmp_path / "empty"))
+    assert_one_line_error(lost, "no API token")
+
+
+def test_tokens_and_profiles(server):
+    profiles = remote(server, "profiles")
+    profile_id, name = profiles.stdout.strip().split("\t")
+    assert name == "Default"
+    assert remote(server, "token").stdout.strip() == server.token
+
+    created = remote(server, "token", "--create", profile_id, "--label", "tv box")
+    token = created.stdout.strip()
+    assert created.returncode == 0 and token.startswith("mh_") and token != server.token
+    as_profile = mediahub("--url", server.url, "profiles", env={**server.env, "MEDIAHUB_TOKEN": token})
+    assert as_profile.stdout.strip() == f"{profile_id}\tDefault"
+    assert_one_line_error(remote(server, "token", "--create", "nobody"), "Profile not found")
+
+
+def test_local_mode_opens_the_library_in_process(tmp_path):
+    env = loopback_env(tmp_path / "local-data")
+    added = mediahub("--local", "add", magnet("Big.Buck.Bunny.2008.mp4"), env=env)
+    assert added.returncode == 0, added.stderr
+    listing = mediahub("--local", "ls", "--json", env=env)
+    assert [(i["title"], i["year"]) for i in json.loads(listing.stdout)] == [("Big Buck Bunny", 2008)]
+    assert_one_line_error(mediahub("--local", "add", "magnet:?dn=no-hash", env=env), "info")
