@@ -17,9 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
-
-from mediahub.api.app import create_app
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
@@ -77,7 +74,7 @@ async def hub(settings: Settings) -> AsyncIterator[Hub]:
 
 @dataclass
 class Api:
-    """The real app over HTTP, with the owner's headers by default."""
+    """The real app over loopback HTTP, with the owner's headers by default."""
 
     http: httpx.AsyncClient
     hub: Hub
@@ -117,7 +114,9 @@ class Api:
 
 @pytest.fixture
 async def api(hub: Hub) -> AsyncIterator[Api]:
-    async with AsyncTestClient(create_app(hub)) as client:
+    """uvicorn on loopback in the test's own loop (`Hub.serve`): real HTTP, real streaming."""
+    url = await hub.serve()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield Api(client, hub)
 
 

@@ -4,10 +4,9 @@ import os
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
-from mediahub.api.app import create_app
 from mediahub.hub import Hub
 from tests.hubs import Api, make_settings, magnet
 
@@ -41,7 +40,7 @@ async def test_first_start_writes_an_owner_token_file(tmp_path: Path, database_u
         token_file = settings.owner_token_file
         assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
         token = token_file.read_text().strip()
-        async with AsyncTestClient(create_app(hub)) as client:
+        async with httpx.AsyncClient(base_url=await hub.serve()) as client:
             response = await client.get("/api/profiles", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert [p["name"] for p in response.json()] == ["Default"]

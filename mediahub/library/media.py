@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import math
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ MAX_TEXT = 20_000
 MAX_URL = 2048
 SEARCH_LIMIT = 50
 
+# (title, year) -> TMDB id of that show, or None; bounded in time (the enricher's find_show).
+FindShow = Callable[[str, int | None], Awaitable[int | None]]
+
 
 class Added(msgspec.Struct):
     """Result of `Library.add`: the item, and whether it was created (201) or existed (200)."""
@@ -50,11 +54,20 @@ class Added(msgspec.Struct):
 
 
 class Library:
-    def __init__(self, profile_id: str, *, bus: EventBus, images_dir: Path, add_lock: asyncio.Lock) -> None:
+    def __init__(
+        self,
+        profile_id: str,
+        *,
+        bus: EventBus,
+        images_dir: Path,
+        add_lock: asyncio.Lock,
+        find_show: FindShow | None = None,
+    ) -> None:
         self.profile_id = profile_id
         self._bus = bus
         self._images_dir = images_dir
         self._add_lock = add_lock
+        self._find_show = find_show
 
     # ---- reading ---------------------------------------------------------------------
 
@@ -132,7 +145,7 @@ class Library:
         if len(q) < 2:
             raise BadRequest("The search query 'q' needs at least 2 characters.")
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        prefix = pattern[1:]
+        prefix = pattern[1:]  # title starts with q; then a word of it does; then anywhere
         args: list[Any] = [self.profile_id, pattern]
         type_clause = ""
         if type is not None:
@@ -141,11 +154,13 @@ class Library:
         rows = await Media.raw(
             "SELECT id, title, type, year FROM media "
             "WHERE profile = {} AND LOWER(title) LIKE {} ESCAPE '\\' " + type_clause + " "
-            "ORDER BY CASE WHEN LOWER(title) = {} THEN 0 WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 1 ELSE 2 END, "
-            "LENGTH(title), added_at DESC LIMIT " + str(SEARCH_LIMIT),
+            "ORDER BY CASE WHEN LOWER(title) = {} THEN 0 WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 1 "
+            "WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 2 ELSE 3 END, LENGTH(title), added_at DESC "
+            "LIMIT " + str(SEARCH_LIMIT),
             *args,
             q,
             prefix,
+            "% " + prefix,
         )
         return [SearchHit(id=r["id"], title=r["title"], type=r["type"], year=r["year"]) for r in rows]
 
@@ -186,11 +201,17 @@ class Library:
             raise BadRequest(str(exc)) from None
         release = parse_release(magnet.display_name) if magnet.display_name else None
         media_type = request.type or detect_type(magnet.display_name, []) or "movie"
+        tmdb_id = request.tmdb_id
+        title = request.title or (release.title if release else None)
+        if tmdb_id is None and media_type == "tv" and title and self._find_show is not None:
+            # A detected show may be one this profile has: look its TMDB id up (briefly) to merge.
+            year = request.year if request.year is not None else (release.year if release else None)
+            tmdb_id = await self._find_show(title, year)
         async with self._add_lock:  # no two items for one magnet, even from concurrent requests
             existing = await self._media_with_infohash(magnet.infohash)
             if existing is not None:
                 return Added(media=await self.get(existing), created=False)
-            show = await self._show_with_tmdb_id(request.tmdb_id) if media_type == "tv" else None
+            show = await self._show_with_tmdb_id(tmdb_id) if media_type == "tv" else None
             now = utcnow()
             if show is None:
                 media = Media(
@@ -203,7 +224,7 @@ class Library:
                     overview=request.overview,
                     genres=msgspec.json.encode(request.genres or []).decode(),
                     certification=request.certification,
-                    tmdb_id=request.tmdb_id,
+                    tmdb_id=tmdb_id,
                     poster_url=request.poster_url,
                     backdrop_url=request.backdrop_url,
                     added_at=now,

@@ -1,0 +1,31 @@
+"""A restart keeps profiles, tokens, items and positions."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mediahub.hub import Hub
+from tests.hubs import OWNER_TOKEN, make_settings, magnet
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_everything_survives_a_restart(tmp_path: Path, database_url: str) -> None:
+    settings = make_settings(tmp_path / "data", database_url)
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve()) as http:
+        profile = (await http.post("/api/profiles", json={"name": "Kid"}, headers=owner)).json()
+        token = (await http.post(f"/api/profiles/{profile['id']}/tokens", json={}, headers=owner)).json()["token"]
+        kid = {"Authorization": f"Bearer {token}"}
+        item = (await http.post("/api/media", json={"magnetLink": magnet(), "title": "Up"}, headers=kid)).json()
+        await http.put(f"/api/media/{item['id']}/position", json={"position": 42.5, "duration": 5000}, headers=kid)
+
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve()) as http:
+        assert {p["name"] for p in (await http.get("/api/profiles", headers=owner)).json()} == {"Default", "Kid"}
+        items = (await http.get("/api/media", headers=kid)).json()
+        assert [(i["id"], i["title"]) for i in items] == [(item["id"], "Up")]
+        position = (await http.get(f"/api/media/{item['id']}/position", headers=kid)).json()
+        assert position == {"position": 42.5, "duration": 5000}
+        watching = (await http.get("/api/media/continue-watching", headers=kid)).json()
+        assert [w["id"] for w in watching] == [item["id"]]
