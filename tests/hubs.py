@@ -123,3 +123,14 @@ async def api(hub: Hub) -> AsyncIterator[Api]:
 def magnet(infohash: str | None = None, name: str = "Big.Buck.Bunny.2008.1080p.mkv") -> str:
     """A syntactically valid magnet that points nowhere (no peers, no trackers)."""
     return f"magnet:?xt=urn:btih:{infohash or secrets.token_hex(20)}&dn={name}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that touch a database: the rest ran on SQLite."""
+    if not POSTGRES_URL:
+        return
+    selected = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    deselected = [item for item in items if item not in selected]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
