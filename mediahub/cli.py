@@ -293,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def app_main() -> int:
+    """Entry of the single-file app (`python mediahub.pyz`): no arguments means `serve`."""
+    return main(sys.argv[1:] or ["serve"])
+
+
 async def _run(args: argparse.Namespace) -> None:
     try:
         async with _backend(args) as backend:

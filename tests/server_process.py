@@ -71,9 +71,11 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: 
 
 
 @contextmanager
-def start_server(command: list[str], data_dir: Path, timeout: float = 30) -> Iterator[ServerProcess]:
+def start_server(
+    command: list[str], data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 30
+) -> Iterator[ServerProcess]:
     port = free_port()
-    env = loopback_env(data_dir)
+    env = {**loopback_env(data_dir), **(extra_env or {})}
     log = data_dir.with_name(data_dir.name + ".log")  # a file, not a pipe nobody drains
     with log.open("w") as out:
         process = subprocess.Popen([part.format(port=port) for part in command], env=env, stdout=out, stderr=out)
