@@ -208,11 +208,12 @@ def render_progress(p: dict[str, Any], width: int = 30) -> str:
     filled = round(width * p["progress"] / 100)
     line = f"[{'#' * filled}{'.' * (width - filled)}] {p['progress']:5.1f}%  {p['status']}"
     if p.get("downloadSpeed") is not None:
-        line += f"  {_size(p['downloadSpeed'])}/s  {p.get('peers', 0)} peers"
+        line += f"  {human_size(p['downloadSpeed'])}/s  {p.get('peers', 0)} peers"
     return line
 
 
-def _size(n: float) -> str:
+def human_size(n: float) -> str:
+    """Bytes for people (decimal units, as download clients show them)."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1000:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -1,0 +1,97 @@
+"""The notebook dashboard, driven in-process like a person clicking in Jupyter."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from mediahub.events import MediaAdded
+from mediahub.library.views import AddMedia, SetPosition
+from mediahub.notebook import dashboard
+from tests.hubs import magnet
+from tests.swarm import until
+
+pytestmark = pytest.mark.anyio
+
+
+async def opened(hub):
+    board = dashboard(hub)
+    await asyncio.wait_for(board.loaded.wait(), 10)
+    return board
+
+
+async def test_bad_magnet_shows_the_error_inline_and_adds_nothing(hub):
+    board = await opened(hub)
+    try:
+        board.add_box.text.value = "magnet:?dn=no-info-hash-here"
+        board.add_box.button.click()
+        await until(lambda: "⚠" in board.add_box.message.value, 5, "the inline error")
+        assert "hash" in board.add_box.message.value.lower()
+        assert not board.add_box.button.disabled
+        assert board.add_box.text.value == "magnet:?dn=no-info-hash-here"  # kept, to fix it
+        assert await hub.library.list() == []
+        assert board.table.rows == {} and board.table.children == (board.table.empty,)
+    finally:
+        board.close()
+
+
+async def test_added_item_gets_a_row_and_delete_removes_it(hub):
+    board = await opened(hub)
+    try:
+        board.add_box.text.value = magnet(name="Sintel.2010.720p.mkv")
+        board.add_box.button.click()
+        await until(lambda: "Added" in board.add_box.message.value and board.table.rows, 5, "the new row")
+        (row,) = board.table.rows.values()
+        assert "Sintel" in row.title.value and "(2010)" in row.title.value
+        assert board.add_box.text.value == "" and len(board.table.rows) == 1
+        row.delete.click()
+        await until(lambda: not board.table.rows, 5, "the row to go")
+        assert await hub.library.list() == []
+    finally:
+        board.close()
+
+
+async def test_rows_follow_the_bus_not_a_relisting(hub):
+    """An item added elsewhere (HTTP, another cell) appears from its event alone."""
+    board = await opened(hub)
+    try:
+        added = await hub.library.add(AddMedia(magnet_link=magnet(name="Tears.of.Steel.2012.mp4")))
+        await until(lambda: added.media.id in board.table.rows, 5, "the row from MediaAdded")
+        assert board.table.hashes == {added.media.infohash: {added.media.id}}
+    finally:
+        board.close()
+
+
+async def test_continue_watching_previews_from_the_saved_position(hub):
+    added = await hub.library.add(AddMedia(magnet_link=magnet(name="Big.Buck.Bunny.2008.mp4")))
+    await hub.library.set_position(added.media.id, SetPosition(position=83.5, duration=600))
+    board = await opened(hub)
+    try:
+        (card,) = board.continue_row.items.children
+        assert card.description.startswith("Big Buck Bunny · 1:23 / 10:00")
+        card.click()
+        await until(lambda: board.player.url is not None, 10, "the preview")
+        assert board.player.url.startswith(f"{hub.url}/api/media/{added.media.id}/stream?token=mh_")
+        assert f'src="{board.player.url}#t=83.500"' in board.player.video.value.replace("&amp;", "&")
+        token = board.player.url.split("token=")[1]
+        assert (await hub.profiles.authenticate(token, None)).profile_id == hub.default_profile_id
+    finally:
+        board.close()
+    await until(lambda: board.player.token_id is None, 5, "the preview token to be revoked")
+    with pytest.raises(Exception, match="Invalid API token"):
+        await hub.profiles.authenticate(token, None)
+
+
+async def test_closing_the_dashboard_stops_its_tasks(hub):
+    board = await opened(hub)
+    tasks = board.tasks.pending
+    assert tasks  # at least the bus listener
+    board.close()
+    await asyncio.wait(tasks, timeout=5)
+    assert all(t.done() for t in tasks) and not board.tasks.pending
+    await hub.bus.publish(MediaAdded(profile_id=hub.default_profile_id, media_id="whatever"))
+    assert board.table.rows == {}
+    board.add_box.text.value = magnet()
+    board.add_box.button.click()  # a stale button in an old output does nothing
+    assert not board.tasks.pending and await hub.library.list() == []
