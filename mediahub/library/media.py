@@ -11,6 +11,7 @@ import math
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -193,7 +194,8 @@ class Library:
 
     async def add(self, request: AddMedia | None = None, **fields: Any) -> Added:
         """Add a magnet; `fields` are `AddMedia`'s (snake_case) for in-process callers."""
-        request = request or msgspec.convert(fields, AddMedia)
+        # from_attributes: match the Python (snake_case) names, not the camelCase wire names.
+        request = request or msgspec.convert(SimpleNamespace(**fields), AddMedia, from_attributes=True)
         _validate(request)
         try:
             magnet = parse_magnet(request.magnet_link)
