@@ -17,7 +17,7 @@ from mediahub.hub import Hub
 from mediahub.library.views import MediaDetail
 from mediahub.notebook.add import AddBox
 from mediahub.notebook.player import ContinueRow, Preview
-from mediahub.notebook.table import LibraryTable
+from mediahub.notebook.table import TERMINAL, LibraryTable
 from mediahub.notebook.tasks import TaskSet, close_tree
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,17 @@ class Dashboard(widgets.VBox):
         self.loaded.set()
         async for event in self._subscription:
             await self.table.handle(event)
+
+    async def wait_ready(self, media_id: str, timeout: float | None = None) -> str:
+        """Wait until the item's row shows `ready` or `error`, and return which (for scripts)."""
+        await self.loaded.wait()
+
+        def finished() -> bool:
+            row = self.table.rows.get(media_id)
+            return row is not None and row.status in TERMINAL
+
+        await self.table.wait_for(finished, timeout)
+        return self.table.rows[media_id].status
 
     def preview(self, media_id: str, episode_id: str | None = None) -> None:
         self.tasks.spawn(self.player.play(media_id, episode_id), "preview")

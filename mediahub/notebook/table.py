@@ -7,6 +7,7 @@ the rows holding that torrent (one progress query each, coalesced while one is r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -23,12 +24,14 @@ from mediahub.notebook.tasks import TaskSet, close_tree
 
 BAR_STYLES = {"ready": "success", "completed": "success", "error": "danger", "paused": "warning"}
 PAUSABLE = {"added", "downloading"}
+TERMINAL = {"ready", "error"}
 
 
 class Row(widgets.HBox):
     """One item: title, progress bar, numbers, and its buttons."""
 
     def __init__(self, table: LibraryTable, media: MediaDetail) -> None:
+        self._on_change = table.changed
         self.media_id = media.id
         self.media_type = media.type
         self.title = widgets.HTML(layout=widgets.Layout(width="30%"))
@@ -53,6 +56,7 @@ class Row(widgets.HBox):
     def show(self, progress: dict[str, Any]) -> None:
         """Show one progress answer (`Downloads.progress` / `GET /progress` fields)."""
         self.status = progress["status"]
+        self._on_change()
         self.bar.value = progress["progress"]
         self.bar.bar_style = BAR_STYLES.get(self.status, "info")
         parts = [f"{progress['progress']:.1f}%", self.status]
@@ -75,7 +79,18 @@ class LibraryTable(widgets.VBox):
         self._hub = hub
         self._library = library
         self._tasks = tasks
+        self._change = asyncio.Event()  # replaced on every change: waiters wake, new ones wait anew
         super().__init__([self.empty])
+
+    def changed(self) -> None:
+        self._change.set()
+        self._change = asyncio.Event()
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> None:
+        """Wait until `predicate()` holds, checked after every row change."""
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await self._change.wait()
 
     async def load(self) -> None:
         for item in reversed(await self._library.list()):  # oldest first: each new row goes on top
@@ -90,6 +105,7 @@ class LibraryTable(widgets.VBox):
         if row is None:
             row = self.rows[media_id] = Row(self, media)
             self.children = (row, *[c for c in self.children if c is not self.empty])
+            self.changed()
         for infohash in _hashes(media):
             self.hashes.setdefault(infohash, set()).add(media_id)
         await self.refresh(row)
