@@ -57,6 +57,23 @@ class TorrentChanged(Event, frozen=True):
     progress: float
 
 
+class EpisodesChanged(Event, frozen=True):
+    """Season/episode rows of a show were created or re-mapped (published by the engine
+    after mapping a pack's files): the enricher gives them their TMDB names."""
+
+    media_id: str
+
+
+class MediaMerged(Event, frozen=True):
+    """A detected show turned out to be one the profile already had (same TMDB id): its
+    downloads, seasons and episodes now belong to `into_media_id` and `media_id` is gone.
+    Anyone holding `media_id` for a download should re-read `Download.media`."""
+
+    profile_id: str
+    media_id: str
+    into_media_id: str
+
+
 class EventBus:
     def __init__(self, queue_size: int = 1000) -> None:
         self._handlers: dict[type, list[Callable[[Any], Awaitable[None]]]] = defaultdict(list)

@@ -19,6 +19,7 @@ import socket
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
+import httpx
 import uvicorn
 from piccolo.engine.base import Engine
 
@@ -27,6 +28,7 @@ from mediahub.db.tables import Media
 from mediahub.events import EventBus
 from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
+from mediahub.metadata.enrich import Enricher
 from mediahub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ class Hub:
         self.bus = EventBus()
         self.profiles = ProfileService()
         self.db: Engine | None = None
+        self.http: httpx.AsyncClient | None = None  # shared by TMDB and image fetches
+        self.enricher: Enricher | None = None
         self.default_profile_id: str = ""
         self._add_lock = asyncio.Lock()
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -58,6 +62,11 @@ class Hub:
         self._closers.append(lambda: close_database(self.db))
         await self.profiles.bootstrap(s.owner_token, s.owner_token_file)
         self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
+        self.http = httpx.AsyncClient(headers={"User-Agent": "mediahub"})
+        self._closers.append(self.http.aclose)
+        self.enricher = Enricher(s, self.bus, self.http, add_lock=self._add_lock)
+        await self.enricher.start()
+        self._closers.append(self.enricher.close)
         log.info("mediahub ready: data in %s", s.data_dir)
 
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -106,7 +115,13 @@ class Hub:
 
     def library_for(self, profile_id: str) -> Library:
         """The library of one profile; every call on it is scoped to that profile."""
-        return Library(profile_id, bus=self.bus, images_dir=self.settings.images_dir, add_lock=self._add_lock)
+        return Library(
+            profile_id,
+            bus=self.bus,
+            images_dir=self.settings.images_dir,
+            add_lock=self._add_lock,
+            find_show=self.enricher.find_show if self.enricher else None,
+        )
 
     @property
     def library(self) -> Library:

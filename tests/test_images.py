@@ -79,6 +79,14 @@ async def test_ssrf_targets_are_refused(fake_tmdb: FakeTmdb, http: httpx.AsyncCl
     assert not images.exists(MEDIA_ID, "poster")
 
 
+async def test_the_tmdb_image_host_is_trusted_for_tmdb_paths_only(fake_tmdb: FakeTmdb, http: httpx.AsyncClient,
+                                                                   tmp_path: Path) -> None:
+    images = store(fake_tmdb, http, tmp_path, ())  # the fake CDN is on 127.0.0.1, which is not listed
+    assert (await images.fetch_tmdb(MEDIA_ID, "poster", "/x.jpg")).read_bytes() == tiny_jpeg()
+    with pytest.raises(ImageRejected, match="MEDIAHUB_IMAGE_HOSTS"):
+        await images.fetch_url(MEDIA_ID, "backdrop", fake_tmdb.url("/t/p/w1280/x.jpg"))
+
+
 async def test_unlisted_host_is_refused(fake_tmdb: FakeTmdb, http: httpx.AsyncClient, tmp_path: Path) -> None:
     images = cdn_store(fake_tmdb, http, tmp_path, hosts=("image.tmdb.org",))
     with pytest.raises(ImageRejected, match="MEDIAHUB_IMAGE_HOSTS"):

@@ -18,12 +18,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 import mediahub
 from mediahub.api.auth import provide_actor, provide_hub
 from mediahub.api.errors import EXCEPTION_HANDLERS
+from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
 from mediahub.api.profiles import ProfileController
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
-CONTROLLERS: list = [MediaController, ProfileController]
+CONTROLLERS: list = [MediaController, ProfileController, ImageController]
 
 
 @get("/health", summary="Liveness; no token needed", tags=["health"])

@@ -2,9 +2,9 @@
 
 A client may hand us any `posterUrl`. Fetching it blindly lets anyone with a token make
 the server request internal addresses (Jellyfin's image-proxy hole). So a URL is fetched
-only when: the scheme is http(s); the host is in `settings.image_hosts` (or is the TMDB
-image host); every address the host resolves to is public, unless that exact host is
-listed (the operator vouches for it). We then connect to the address we checked, not a
+only when: the scheme is http(s); the host is in `settings.image_hosts`; every address the
+host resolves to is public, unless that exact host is listed (the operator vouches for
+it). URLs we build for TMDB's CDN also trust the configured `tmdb_image_base_url` host. We then connect to the address we checked, not a
 second DNS answer, and re-check every redirect hop. The body must fit the size cap and
 time cap and start with JPEG, PNG or WebP magic bytes.
 
@@ -82,7 +82,8 @@ class ImageStore:
         self._root = settings.images_dir
         self._tmdb_base = settings.tmdb_image_base_url.rstrip("/")
         tmdb_host = (urlsplit(self._tmdb_base).hostname or "").lower()
-        self._hosts = tuple(h.lower() for h in settings.image_hosts) + ((tmdb_host,) if tmdb_host else ())
+        self._hosts = tuple(h.lower() for h in settings.image_hosts)
+        self._tmdb_hosts = self._hosts + ((tmdb_host,) if tmdb_host else ())
         self._max_bytes = max_bytes
         self._time_limit = time_limit
         self._max_redirects = max_redirects
@@ -95,18 +96,25 @@ class ImageStore:
     def exists(self, media_id: str, kind: ImageKind) -> bool:
         return self.path(media_id, kind).is_file()
 
-    async def fetch_tmdb(self, media_id: str, kind: ImageKind, tmdb_path: str) -> Path:
-        """Store a TMDB image given its file path (`/abc.jpg`) at our standard size."""
-        if not re.fullmatch(r"/[A-Za-z0-9_.-]+", tmdb_path):
+    def tmdb_url(self, kind: ImageKind, tmdb_path: str) -> str:
+        """The CDN URL of a TMDB image file path (`/abc.jpg`) at our standard size."""
+        if not re.fullmatch(r"/[A-Za-z0-9_.-]+", tmdb_path) or ".." in tmdb_path:
             raise ImageRejected(f"{tmdb_path!r} is not a TMDB image path")
-        return await self.fetch_url(media_id, kind, f"{self._tmdb_base}/{TMDB_SIZES[kind]}{tmdb_path}")
+        return f"{self._tmdb_base}/{TMDB_SIZES[kind]}{tmdb_path}"
+
+    async def fetch_tmdb(self, media_id: str, kind: ImageKind, tmdb_path: str) -> Path:
+        """Store a TMDB image given its file path, at our standard size."""
+        return await self._store(media_id, kind, self.tmdb_url(kind, tmdb_path), self._tmdb_hosts)
 
     async def fetch_url(self, media_id: str, kind: ImageKind, url: str) -> Path:
-        """Fetch `url` under the SSRF rules above and store it atomically."""
+        """Fetch a client-given `url` under the SSRF rules above and store it atomically."""
+        return await self._store(media_id, kind, url, self._hosts)
+
+    async def _store(self, media_id: str, kind: ImageKind, url: str, hosts: tuple[str, ...]) -> Path:
         target = self.path(media_id, kind)
         try:
             with anyio.fail_after(self._time_limit):
-                data = await self._download(url)
+                data = await self._download(url, hosts)
         except TimeoutError:
             raise ImageUnavailable(f"image download took longer than {self._time_limit:g}s") from None
         await anyio.to_thread.run_sync(_write_atomic, target, data)
@@ -118,15 +126,9 @@ class ImageStore:
         if _MEDIA_ID.fullmatch(media_id):
             await anyio.to_thread.run_sync(_remove_folder, folder)
 
-    async def _download(self, url: str) -> bytes:
+    async def _download(self, url: str, hosts: tuple[str, ...]) -> bytes:
         for _ in range(self._max_redirects + 1):
-            request = await self._safe_request(url)
-            try:
-                response = await self._http.send(request, stream=True, follow_redirects=False)
-            except httpx.TimeoutException:
-                raise ImageUnavailable("the image host timed out") from None
-            except httpx.TransportError as exc:
-                raise ImageUnavailable(f"the image host could not be reached ({type(exc).__name__})") from None
+            response = await self._send(await self._safe_requests(url, hosts))
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     url = urljoin(url, response.headers["location"])
@@ -139,8 +141,26 @@ class ImageStore:
                 await response.aclose()
         raise ImageRejected(f"more than {self._max_redirects} redirects")
 
-    async def _safe_request(self, url: str) -> httpx.Request:
-        """Check scheme, host and addresses; build a request pinned to the checked IP."""
+    async def _send(self, requests: list[httpx.Request]) -> httpx.Response:
+        """Try the checked addresses in turn (IPv4 first) until one connects."""
+        problem = "could not be reached"
+        for request in requests:
+            try:
+                return await self._http.send(request, stream=True, follow_redirects=False)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                problem = f"could not be reached ({type(exc).__name__})"
+            except httpx.TimeoutException:
+                raise ImageUnavailable("the image host timed out") from None
+            except httpx.TransportError as exc:
+                raise ImageUnavailable(f"the image host failed ({type(exc).__name__})") from None
+        raise ImageUnavailable(f"the image host {problem}")
+
+    async def _safe_requests(self, url: str, hosts: tuple[str, ...]) -> list[httpx.Request]:
+        """Check scheme, host and addresses; one request per checked IP, pinned to it.
+
+        Pinning means the connection goes to an address we checked, not to whatever a
+        second DNS lookup (rebinding) would answer; Host and TLS SNI keep the name.
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise ImageRejected("only http(s) image URLs are fetched")
@@ -151,17 +171,20 @@ class ImageStore:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise ImageRejected("the image URL has a bad port") from None
-        allowed, explicit = _host_allowed(host, port, self._hosts)
+        allowed, explicit = _host_allowed(host, port, hosts)
         if not allowed:
             raise ImageRejected(f"images are not fetched from {host} (not in MEDIAHUB_IMAGE_HOSTS)")
         addresses = await _resolve(host, port)
         if not explicit and not all(is_public_address(a) for a in addresses):
             raise ImageRejected(f"{host} resolves to a non-public address")
-        pinned = httpx.URL(url).copy_with(host=str(addresses[0]))
         headers = {"Host": parts.netloc, "Accept": "image/jpeg,image/png,image/webp"}
         extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-        return self._http.build_request("GET", pinned, headers=headers, extensions=extensions,
-                                        timeout=httpx.Timeout(10.0, connect=5.0))
+        timeout = httpx.Timeout(10.0, connect=5.0)
+        return [
+            self._http.build_request("GET", httpx.URL(url).copy_with(host=str(address)), headers=headers,
+                                     extensions=extensions, timeout=timeout)
+            for address in sorted(dict.fromkeys(addresses), key=lambda a: a.version)
+        ]
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         too_big = ImageRejected(f"the image is larger than {self._max_bytes // (1024 * 1024)} MB")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections import OrderedDict
 from email.utils import parsedate_to_datetime
@@ -100,6 +101,8 @@ class EpisodeInfo(msgspec.Struct, frozen=True, kw_only=True):
 class SeasonDetails(msgspec.Struct, frozen=True, kw_only=True):
     season_number: int
     name: str | None = None
+    overview: str | None = None
+    air_date: str | None = None
     episodes: tuple[EpisodeInfo, ...] = ()
 
 
@@ -197,6 +200,8 @@ class _Episode(msgspec.Struct):
 class _SeasonDetails(msgspec.Struct):
     season_number: int
     name: str | None = None
+    overview: str | None = None
+    air_date: str | None = None
     episodes: list[_Episode] = []
 
 
@@ -235,6 +240,7 @@ class TmdbClient:
         else:
             self._auth_headers = {}
             self._auth_params = {"api_key": api_key}
+            logging.getLogger("httpx").addFilter(_REDACT_API_KEY)  # idempotent
 
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.AsyncClient, **options: Any) -> TmdbClient | None:
@@ -295,6 +301,8 @@ class TmdbClient:
         return SeasonDetails(
             season_number=raw.season_number,
             name=raw.name,
+            overview=raw.overview or None,
+            air_date=raw.air_date or None,
             episodes=tuple(
                 EpisodeInfo(episode_number=e.episode_number, name=e.name or None,
                             overview=e.overview or None, air_date=e.air_date or None,
@@ -355,6 +363,22 @@ class TmdbClient:
                 log.debug("TMDB %s %s; retry %d in %.2fs", path, problem, attempt + 1, delay)
                 await asyncio.sleep(delay)
         raise TmdbUnavailable(f"TMDB {path} {problem} after {self._retries + 1} attempts")
+
+
+class _RedactApiKey(logging.Filter):
+    """httpx logs each request URL at INFO, and a v3 key travels in the query string."""
+
+    _pattern = re.compile(r"(api_key=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._pattern.sub(r"\1***", str(arg)) if "api_key=" in str(arg) else arg for arg in record.args
+            )
+        return True
+
+
+_REDACT_API_KEY = _RedactApiKey()
 
 
 def _is_v4_token(key: str) -> bool:
