@@ -123,6 +123,8 @@ def test_map_season_pack_skips_extras_and_non_video():
         ("Show.S01.1080p/Show.S01E02.1080p.mkv", 900),
         ("Show.S01.1080p/Show.S01E01.1080p.mkv", 1000),
         ("Show.S01.1080p/Show.S01E03E04.1080p.mkv", 2000),
+        ("Show.S01.1080p/Show.S01E05-E07.1080p.mkv", 3000),
+        ("Show.S01.1080p/Show.S01E08-09.1080p.mkv", 2000),
         ("Show.S01.1080p/Sample/show.s01e01.sample.mkv", 10),
         ("Show.S01.1080p/Featurettes/Making Of.mkv", 50),
         ("Show.S01.1080p/Show.S01E01.1080p.en.srt", 1),
@@ -132,6 +134,8 @@ def test_map_season_pack_skips_extras_and_non_video():
         (1, 1, (1,), False),
         (0, 1, (2,), False),
         (2, 1, (3, 4), False),
+        (3, 1, (5, 6, 7), False),
+        (4, 1, (8, 9), False),
     ]
 
 
@@ -195,3 +199,11 @@ def test_map_duplicate_episode_keeps_largest_file():
 )
 def test_file_kinds(path, video, subtitle, extra):
     assert (is_video_file(path), is_subtitle_file(path), is_sample_or_extra(path)) == (video, subtitle, extra)
+
+
+@pytest.mark.parametrize("name", [row[0] for row in NAMES if row[4] and row[5] and not row[6]])
+def test_pack_mapping_agrees_with_single_name_parsing(name):
+    """The pack mapper's fast path for plain SxxEyy names must read them as guessit does."""
+    path = name if name.endswith((".mkv", ".avi", ".mp4")) else name + ".mkv"
+    release = parse_release(path)
+    assert [(e.season, e.episodes) for e in map_episodes([(0, path, 1)])] == [(release.season, release.episodes)]

@@ -156,20 +156,24 @@ def map_episodes(files: Iterable[tuple[int, str, int]], show_hint: str | None = 
     hint_title = hint.title if hint else None
     hint_season = hint.season if hint and len(hint.seasons) == 1 else None
 
-    parsed: list[tuple[int, str, int, Release, tuple[tuple[int, str], ...]]] = []
+    parsed: list[tuple[int, str, int, int | None, tuple[int, ...], tuple[tuple[int, str], ...]]] = []
     for index, path, size in files:
         if is_video_file(path) and not is_sample_or_extra(path):
-            release, bare = _parse(path, hint_title)
-            parsed.append((index, path, size, release, bare))
+            quick = _plain_sxxeyy(_basename(path))
+            if quick is not None:
+                parsed.append((index, path, size, quick[0], quick[1], ()))
+            else:
+                release, bare = _parse(path, hint_title)
+                parsed.append((index, path, size, release.season, release.episodes, bare))
 
     all_bare = [b for *_, bare in parsed for b in bare]
     three_digit = bool(all_bare) and _splits_as_three_digit(all_bare) and not any(
-        _ANIME_STYLE.search(_basename(path)) for _, path, _, _, bare in parsed if bare
+        _ANIME_STYLE.search(_basename(path)) for _, path, *_, bare in parsed if bare
     )
 
     best: dict[tuple[int, int], EpisodeFile] = {}
-    for index, path, size, release, bare in parsed:
-        season, episodes, absolute = release.season, release.episodes, False
+    for index, path, size, season, episodes, bare in parsed:
+        absolute = False
         if bare and three_digit:
             season = bare[0][0] // 100
             episodes = tuple(n % 100 for n, _ in bare)
@@ -188,6 +192,25 @@ def map_episodes(files: Iterable[tuple[int, str, int]], show_hint: str | None = 
 
 
 # --- internals ---------------------------------------------------------------------------
+
+# The common case, "Show.S01E02.1080p.mkv" or "S01E02E03": one marker, no range.
+# A "-" between episodes is a range ("E01-E03" is 1, 2, 3): left to guessit.
+_SXXEYY = re.compile(r"(?<![a-z0-9])s(\d{1,2})((?:[ ._]?e\d{1,3})+)(?![a-z0-9-])", re.IGNORECASE)
+
+
+def _plain_sxxeyy(basename: str) -> tuple[int, tuple[int, ...]] | None:
+    """Season and episodes of an unambiguous SxxEyy name, without guessit.
+
+    guessit costs ~20 ms a name; a 500-file pack would take 10 s. Anything less plain
+    (ranges, several markers, bare numbers) is left to guessit.
+    """
+    matches = _SXXEYY.findall(basename)
+    if len(matches) != 1:
+        return None
+    season, tail = matches[0]
+    episodes = tuple(int(n) for n in re.findall(r"\d+", tail))
+    return (int(season), episodes) if len(set(episodes)) == len(episodes) else None
+
 
 @functools.lru_cache(maxsize=4096)
 def _parse(name: str, title_hint: str | None) -> tuple[Release, tuple[tuple[int, str], ...]]:
