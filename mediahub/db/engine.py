@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
 
+from mediahub.db.sqlite import PooledSQLiteEngine
 from mediahub.db.tables import TABLES, SchemaVersion
 from mediahub.ids import utcnow
 
@@ -40,7 +40,7 @@ def make_engine(database_url: str) -> Engine:
         path = Path(unquote(parts.path if parts.netloc == "" else f"/{parts.netloc}{parts.path}"))
         path.parent.mkdir(parents=True, exist_ok=True)
         _enable_wal(path)
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+        return PooledSQLiteEngine(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_S)
     return PostgresEngine(config={"dsn": database_url.replace("postgres://", "postgresql://", 1)})
 
 
@@ -68,6 +68,8 @@ async def open_database(database_url: str) -> Engine:
 async def close_database(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close()
 
 
 async def migrate(engine: Engine) -> None:
