@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, get
+from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -21,6 +23,7 @@ from mediahub.api.errors import EXCEPTION_HANDLERS
 from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
 from mediahub.api.profiles import ProfileController
+from mediahub.api.security import HostGuard, TokenBrake
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
@@ -49,6 +52,8 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
         route_handlers=[health, *CONTROLLERS],
         dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
+        state=State({"token_brake": TokenBrake()}),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

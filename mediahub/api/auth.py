@@ -12,6 +12,8 @@ from typing import TypeAlias
 from litestar import Request
 from litestar.di import NamedDependency
 
+from mediahub.api.security import TokenBrake
+from mediahub.errors import Unauthorized
 from mediahub.hub import Hub
 from mediahub.library.profiles import Actor
 
@@ -31,7 +33,16 @@ async def provide_actor(request: Request) -> Actor:
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
-    return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
+    brake: TokenBrake = request.app.state.token_brake  # only a presented token counts as a guess
+    client = request.client.host if request.client else ""
+    if token:
+        brake.check(client)
+    try:
+        return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
+    except Unauthorized:
+        if token:
+            brake.failed(client)
+        raise
 
 
 def provide_hub(request: Request) -> Hub:

@@ -46,6 +46,14 @@ class TokenView(msgspec.Struct, rename="camel"):
 
 
 def hash_token(token: str) -> str:
+    """SHA-256 of a token: what the database stores and what every lookup compares.
+
+    This is why no `hmac.compare_digest` is needed: the secret never takes part in a
+    comparison. The index lookup (and the token cache's dict probe) compares SHA-256(guess)
+    with stored hashes, so its timing could at most reveal how many leading characters of
+    the guess's hash match a stored hash — and steering guesses towards a hash prefix says
+    nothing about the token behind it (that would need SHA-256 preimages).
+    """
     return hashlib.sha256(token.encode()).hexdigest()
 
 

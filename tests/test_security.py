@@ -1,0 +1,159 @@
+"""Request-level defences, each checked with real HTTP requests against uvicorn on loopback:
+the Host allow-list (DNS rebinding), CORS staying off, the brake on token guessing, and
+`?token=` being honoured only on the routes a media element loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mediahub.api.security import TokenBrake, TooManyRequests
+from mediahub.hub import Hub
+from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings
+
+pytestmark = pytest.mark.anyio
+
+EVIL_HOSTS = [
+    "evil.example",
+    "evil.example:8000",
+    "127.0.0.1.evil.example",
+    "localhost.evil.example",
+    "127.0.0.2",
+    "[::2]:80",
+    "localhost:http",
+    "local host",
+    "",
+]
+
+
+def _port(api: Api) -> int:
+    return api.http.base_url.port or 80
+
+
+@pytest.mark.parametrize("path", ["/health", "/api/media", "/schema/openapi.json"])
+async def test_local_host_names_are_answered(api: Api, path: str) -> None:
+    port = _port(api)
+    for host in [f"127.0.0.1:{port}", f"localhost:{port}", "localhost", "LOCALHOST.", f"[::1]:{port}"]:
+        response = await api.get(path, headers={"Host": host})
+        assert response.status_code == 200, (host, response.text)
+
+
+@pytest.mark.parametrize("host", EVIL_HOSTS)
+async def test_foreign_host_names_are_refused(api: Api, host: str) -> None:
+    """A DNS-rebinding page reaches us under its own name: it gets a 400 and no data."""
+    added = await api.post("/api/media", json={"magnetLink": magnet(), "title": "Private"})
+    assert added.status_code == 201
+    for method, path in [("GET", "/health"), ("GET", "/api/media"), ("GET", "/schema/openapi.json"), ("POST", "/api/media")]:
+        response = await api.request(method, path, headers={"Host": host}, json={"magnetLink": magnet()})
+        assert response.status_code == 400, (method, path, response.text)
+        assert response.headers["content-type"] == "application/json"
+        assert "host" in response.json()["message"].lower()
+        assert "Private" not in response.text
+    assert len((await api.get("/api/media")).json()) == 1  # the refused POSTs stored nothing
+
+
+async def test_a_server_answers_to_the_address_it_was_reached_on(tmp_path: Path, database_url: str) -> None:
+    """Bound to another address than 127.0.0.1, the server learns it from the connection."""
+    async with Hub.open(make_settings(tmp_path / "data", database_url)) as hub:
+        url = await hub.serve(host="127.0.0.2")
+        async with httpx.AsyncClient(base_url=url) as client:
+            assert (await client.get("/health")).status_code == 200
+            assert (await client.get("/health", headers={"Host": "127.0.0.3"})).status_code == 400
+
+
+async def test_allowed_hosts_setting_replaces_the_defaults(tmp_path: Path, database_url: str) -> None:
+    settings = make_settings(tmp_path / "data", database_url, allowed_hosts=("media.example.org", "*.lan"))
+    async with Hub.open(settings) as hub:
+        async with httpx.AsyncClient(base_url=await hub.serve()) as client:
+            for host, status in [
+                ("media.example.org", 200),
+                ("media.example.org:443", 200),
+                ("tv.lan", 200),
+                ("a.b.lan", 200),
+                ("lan", 400),
+                ("example.org", 400),
+                ("127.0.0.1", 400),
+                ("localhost", 400),
+            ]:
+                assert (await client.get("/health", headers={"Host": host})).status_code == status, host
+
+
+async def test_allowed_hosts_star_answers_any_name(tmp_path: Path, database_url: str) -> None:
+    async with Hub.open(make_settings(tmp_path / "data", database_url, allowed_hosts=("*",))) as hub:
+        async with httpx.AsyncClient(base_url=await hub.serve()) as client:
+            assert (await client.get("/health", headers={"Host": "anything.example"})).status_code == 200
+
+
+async def test_cors_is_off(api: Api) -> None:
+    """Another origin gets no CORS grant: a browser neither shows it our answers nor sends its writes."""
+    origin = {"Origin": "http://evil.example"}
+    preflight = await api.http.options(
+        "/api/media",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"},
+    )
+    read = await api.get("/api/media", headers=origin)
+    assert read.status_code == 200
+    for response in (preflight, read):
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")], response.headers
+
+
+async def test_repeated_bad_tokens_are_braked(api: Api) -> None:
+    """After 20 wrong tokens an address gets 429 + Retry-After, even for the right token; others do not."""
+    port = _port(api)
+    transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", transport=transport) as guesser:
+        for attempt in range(TokenBrake().limit):
+            response = await guesser.get("/api/media", headers={"Authorization": f"Bearer guess-{attempt}"})
+            assert response.status_code == 401
+        for token in ["guess-more", OWNER_TOKEN]:
+            braked = await guesser.get("/api/media", headers={"Authorization": f"Bearer {token}"})
+            assert braked.status_code == 429
+            assert 1 <= int(braked.headers["Retry-After"]) <= 60
+            assert "try again in" in braked.json()["message"]
+        assert (await guesser.get("/api/media")).status_code == 401  # no token: nothing to brake
+        assert (await guesser.get("/health")).status_code == 200
+    assert (await api.get("/api/media")).status_code == 200  # 127.0.0.1 is not braked
+
+
+def test_token_brake_releases_after_the_window_and_stays_small() -> None:
+    now = [0.0]
+    brake = TokenBrake(limit=3, window=10, max_clients=100, clock=lambda: now[0])
+    for _ in range(3):
+        brake.check("a")
+        brake.failed("a")
+    with pytest.raises(TooManyRequests) as info:
+        brake.check("a")
+    assert info.value.headers["Retry-After"] == "10"
+    brake.check("b")
+    now[0] = 10.5
+    brake.check("a")  # the window has passed
+    for n in range(1000):
+        brake.failed(f"10.0.{n // 256}.{n % 256}")
+    assert len(brake._failures) <= 100
+
+
+async def test_query_token_only_on_media_element_routes(api: Api) -> None:
+    """`?token=` works where a <video>/<img>/<track> loads (GET/HEAD) and nowhere else."""
+    schema = (await api.get("/schema/openapi.json")).json()
+    item = (await api.post("/api/media", json={"magnetLink": magnet()})).json()
+    query_token_routes = {"/api/images/{media_id}/{file_name}", "/api/media/{media_id}/stream"}
+    query_token_routes |= {p for p in schema["paths"] if "/subtitles" in p}
+    checked = 0
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        url = path.replace("{media_id}", item["id"]).replace("{file_name}", "poster.jpg")
+        url = url.replace("{profile_id}", "x").replace("{token_id}", "x").replace("{subtitle_id}", "x")
+        for method in operations:
+            response = await api.http.request(method.upper(), url, params={"token": OWNER_TOKEN})
+            checked += 1
+            if path in query_token_routes and method in {"get", "head"}:
+                assert response.status_code != 401, (method, path)
+            else:
+                assert response.status_code == 401, (method, path, response.status_code)
+            if method == "get":  # the header still works everywhere
+                with_header = await api.get(url)
+                assert with_header.status_code != 401, (method, path)
+    assert checked >= 12
