@@ -1,0 +1,116 @@
+"""Load, bounded and on loopback only: the server keeps up and loses nothing.
+
+Slow by design (tens of seconds each); CI runs them. Pacing uses sleeps to hold a request
+rate — that is load generation, not synchronisation: every check waits on real answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.hubs import magnet
+from tests.server_process import ServerProcess, start_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+TOKEN = "load-test-owner-token-0123456789"
+CLIENTS = 20
+RATE_PER_CLIENT = 10  # 20 clients x 10/s = 200 position updates a second
+SECONDS = 30
+
+
+@pytest.fixture
+def uvicorn_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """`uvicorn mediahub:app` in its own process, as a user runs it, with SQLite in its data dir."""
+    command = [sys.executable, "-m", "uvicorn", "mediahub:app", "--port", "{port}", "--log-level", "warning"]
+    with start_server(command, tmp_path / "data", {"MEDIAHUB_OWNER_TOKEN": TOKEN}) as server:
+        yield server
+
+
+def server_log(server: ServerProcess) -> str:
+    return server.data_dir.with_name(server.data_dir.name + ".log").read_text()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+async def test_200_position_updates_a_second_for_30_seconds(uvicorn_server: ServerProcess) -> None:
+    owner = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=uvicorn_server.url, headers=owner, timeout=30) as admin:
+        profile = (await admin.post("/api/profiles", json={"name": "Second"})).json()
+        second = (await admin.post(f"/api/profiles/{profile['id']}/tokens", json={})).json()["token"]
+        # Half the clients act as the owner's Default profile, half with the second profile's token.
+        tokens = [TOKEN if n % 2 == 0 else second for n in range(CLIENTS)]
+        items = []
+        for n, token in enumerate(tokens):
+            added = await admin.post(
+                "/api/media",
+                json={"magnetLink": magnet(name=f"Load.Movie.{n}.2010.mkv"), "type": "movie"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert added.status_code == 201, added.text
+            items.append(added.json()["id"])
+
+    latencies: list[float] = []
+    failures: list[str] = []
+    last_written: dict[str, float] = {}
+    requests_per_client = RATE_PER_CLIENT * SECONDS
+
+    async def client(n: int) -> None:
+        headers = {"Authorization": f"Bearer {tokens[n]}"}
+        media_id = items[n]
+        async with httpx.AsyncClient(base_url=uvicorn_server.url, headers=headers, timeout=30) as http:
+            start = time.perf_counter() + n / (CLIENTS * RATE_PER_CLIENT)  # spread the clients out
+            for k in range(1, requests_per_client + 1):
+                due = start + k / RATE_PER_CLIENT
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                position = k * 1.5
+                sent = time.perf_counter()
+                if k % 10 == 0:  # what navigator.sendBeacon sends when the tab closes
+                    body = f'{{"position": {position}, "duration": 100000}}'
+                    response = await http.post(
+                        f"/api/media/{media_id}/position", content=body, headers={"Content-Type": "text/plain"}
+                    )
+                else:
+                    response = await http.put(
+                        f"/api/media/{media_id}/position", json={"position": position, "duration": 100000}
+                    )
+                latencies.append(time.perf_counter() - sent)
+                if response.status_code != 204:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+                last_written[media_id] = position
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(CLIENTS)))
+    elapsed = time.perf_counter() - began
+    total = CLIENTS * requests_per_client
+    rate = total / elapsed
+    print(
+        f"\nposition load: {total} writes in {elapsed:.1f} s = {rate:.0f}/s; latency p50 "
+        f"{percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.0f} ms"
+    )
+    assert failures == []
+    assert elapsed <= SECONDS + 3, f"the server fell behind: {rate:.0f} writes/s"
+    assert percentile(latencies, 0.99) < 1.0
+
+    # No lost writes: every item holds exactly the last position its client wrote.
+    async with httpx.AsyncClient(base_url=uvicorn_server.url, timeout=30) as http:
+        for n, media_id in enumerate(items):
+            saved = await http.get(f"/api/media/{media_id}/position", headers={"Authorization": f"Bearer {tokens[n]}"})
+            assert saved.json() == {"position": last_written[media_id], "duration": 100000}
+        for token in (TOKEN, second):
+            watching = await http.get("/api/media/continue-watching", headers={"Authorization": f"Bearer {token}"})
+            assert len(watching.json()) == CLIENTS // 2
+    log = server_log(uvicorn_server)
+    assert "database is locked" not in log
+    assert "Traceback" not in log
