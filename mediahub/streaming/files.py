@@ -33,3 +33,12 @@ def write_atomic(path: Path, text: str) -> None:
     with temp_beside(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush `path` to disk: done before deleting the only other copy of its content."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

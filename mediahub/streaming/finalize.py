@@ -20,7 +20,7 @@ from pathlib import Path
 
 import av
 
-from mediahub.streaming.files import temp_beside, write_atomic
+from mediahub.streaming.files import fsync_file, temp_beside, write_atomic
 from mediahub.streaming.probe import MP4_EXTENSIONS, MediaPlan, SubtitleTrack, plan_container
 from mediahub.streaming.remux import convert
 from mediahub.streaming.subtitles import (
@@ -78,6 +78,8 @@ def finalize(
             with temp_beside(path) as tmp:
                 with av.open(str(tmp), "w", format="mp4", options=FASTSTART_MP4) as out:
                     convert(inp, plan, out, taps=taps)
+                if not keep_original:  # the original is about to go: the copy must be on disk
+                    fsync_file(tmp)
                 os.replace(tmp, path)
             remuxed = True
     if not remuxed:

@@ -138,15 +138,17 @@ class TransmuxJob:
 
         Returns b"" at the end of the stream; raises `TransmuxError` if the job failed.
         """
-        chunk = bytearray()
-        while self._end is None and (not chunk or self._channel.pending()) and len(chunk) < MAX_CHUNK:
+        parts: list[bytes] = []
+        size = 0
+        while self._end is None and (not parts or self._channel.pending()) and size < MAX_CHUNK:
             item = await self._channel.get()
             if isinstance(item, bytes):
-                chunk += item
+                parts.append(item)
+                size += len(item)
             else:
                 self._end = item
-        if chunk:
-            return bytes(chunk)
+        if parts:
+            return b"".join(parts)
         if isinstance(self._end, BaseException):
             raise self._end
         return b""
