@@ -1,7 +1,7 @@
 """A real mediahub server in a child process, for tests of the CLI, scripts and the .pyz.
 
-`start_server(command, data_dir)` runs any command that serves mediahub on `{port}` (a free
-loopback port), waits until `/health` answers, and stops it afterwards. The `server` fixture
+`start_server(command, data_dir)` runs any command that serves HTTP on `{port}` (a free
+loopback port), waits until its `health` path answers, and stops it afterwards. The `server` fixture
 is `mediahub serve` from the console script. These servers use SQLite in their data dir: what
 they test is the process face (CLI, scripts, .pyz), not the database engine.
 """
@@ -57,22 +57,27 @@ def loopback_env(data_dir: Path) -> dict[str, str]:
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Poll `url` until it answers 200 (or the process dies, or the deadline passes)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.05)  # polling with a deadline, not synchronisation by sleeping
-    raise TimeoutError(f"{url}/health did not answer within {timeout} s")
+    raise TimeoutError(f"{url} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager
 def start_server(
-    command: list[str], data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 30
+    command: list[str],
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 30,
+    health: str = "/health",
 ) -> Iterator[ServerProcess]:
     port = free_port()
     env = {**loopback_env(data_dir), **(extra_env or {})}
@@ -81,10 +86,10 @@ def start_server(
         process = subprocess.Popen([part.format(port=port) for part in command], env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(url, process, log, timeout)
+        wait_until_healthy(url + health, process, log, timeout)
         yield ServerProcess(url, data_dir, env, process)
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
