@@ -22,6 +22,7 @@ from mediahub.api.auth import provide_actor, provide_hub
 from mediahub.api.errors import EXCEPTION_HANDLERS
 from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
+from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
 from mediahub.api.security import HostGuard, TokenBrake
 from mediahub.hub import Hub
@@ -30,7 +31,7 @@ from mediahub.settings import Settings
 CONTROLLERS: list = [MediaController, ProfileController, ImageController]
 
 
-@get("/health", summary="Liveness; no token needed", tags=["health"])
+@get("/health", summary="Liveness; no token needed", tags=["health"], security=[{}])  # [{}]: anonymous is fine
 async def health() -> dict[str, str]:
     return {"status": "ok", "version": mediahub.__version__}
 
@@ -48,7 +49,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
             app.state.hub = own_hub
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, *CONTROLLERS],
         dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
         exception_handlers=EXCEPTION_HANDLERS,
@@ -66,3 +67,5 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
             security=[{"bearer": []}],
         ),
     )
+    document_errors(app)
+    return app
