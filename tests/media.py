@@ -39,6 +39,7 @@ def make_media(
     fmt: str | None = None,
     size: tuple[int, int] = (WIDTH, HEIGHT),
     fps: int = FPS,
+    pix_fmt: str = "yuv420p",
     bit_rate: int | None = None,
     noise: bool = False,
     subtitles: tuple[tuple[float, float, str], ...] = (),
@@ -55,7 +56,7 @@ def make_media(
     with av.open(str(path), "w", format=fmt, options=container_options or {}) as out:
         video = out.add_stream(vcodec, rate=fps)
         video.width, video.height = size
-        video.pix_fmt = "yuv420p"
+        video.pix_fmt = pix_fmt
         video.codec_context.gop_size = gop
         if bit_rate:
             video.bit_rate = bit_rate
@@ -69,7 +70,9 @@ def make_media(
         sub_out = out.add_stream_from_template(sub_source.streams.subtitles[0]) if sub_source else None
 
         filters = "noise=alls=60:allf=t+u," if noise else ""
-        for frame in _lavfi(f"testsrc2=size={size[0]}x{size[1]}:rate={fps}:duration={seconds},{filters}format=yuv420p"):
+        for frame in _lavfi(
+            f"testsrc2=size={size[0]}x{size[1]}:rate={fps}:duration={seconds},{filters}format={pix_fmt}"
+        ):
             frame.pict_type = PictureType.NONE  # testsrc2 marks every frame I; let the GOP decide
             out.mux(video.encode(frame))
         out.mux(video.encode())
