@@ -42,6 +42,9 @@ MAX_TITLE = 500
 MAX_TEXT = 20_000
 MAX_URL = 2048
 SEARCH_LIMIT = 50
+# What a list item shows: reading only these keeps a 10,000-item list fast.
+_LIST_COLUMNS = (Media.id, Media.type, Media.title, Media.year, Media.tmdb_id, Media.poster_url, Media.poster_cached,
+                 Media.runtime, Media.added_at)
 
 # (title, year) -> TMDB id of that show, or None; bounded in time (the enricher's find_show).
 FindShow = Callable[[str, int | None], Awaitable[int | None]]
@@ -73,11 +76,13 @@ class Library:
     # ---- reading ---------------------------------------------------------------------
 
     async def list(self, type: str | None = None) -> list[MediaListItem]:
-        query = Media.select().where(Media.profile == self.profile_id).order_by(Media.added_at, ascending=False)
+        query = (
+            Media.select(*_LIST_COLUMNS).where(Media.profile == self.profile_id).order_by(Media.added_at, ascending=False)
+        )
         if type is not None:
             query = query.where(Media.type == _media_type(type))
         rows = await query
-        downloads = await torrents_by_media([r["id"] for r in rows])
+        downloads = await torrents_by_media(profile_id=self.profile_id)
         return [
             MediaListItem(
                 id=r["id"],
@@ -96,7 +101,7 @@ class Library:
 
     async def get(self, media_id: str) -> MediaDetail:
         row = await self._row(media_id)
-        downloads = (await torrents_by_media([media_id])).get(media_id, [])
+        downloads = (await torrents_by_media(media_id)).get(media_id, [])
         position = await playback.read(media_id, "") if row["type"] == "movie" else None
         first = downloads[0] if downloads else None
         detail = MediaDetail(

@@ -110,7 +110,7 @@ async def seasons(media_id: str) -> list[SeasonView]:
             Position.media == media_id
         )
     }
-    downloads = {d["id"]: d for d in (await torrents_by_media([media_id])).get(media_id, [])}
+    downloads = {d["id"]: d for d in (await torrents_by_media(media_id)).get(media_id, [])}
     by_season: dict[str, list[EpisodeView]] = {s["id"]: [] for s in season_rows}
     for e in episode_rows:
         download = downloads.get(e["download"]) if e["download"] else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mediahub.db.tables import Download, Torrent
+from mediahub.db.tables import Download
 
 # Earlier in this tuple wins when downloads of one show disagree.
 _PRECEDENCE = ("downloading", "added", "paused", "error", "completed", "ready")
@@ -34,23 +34,25 @@ def combine_progress(torrents: Iterable[Mapping[str, Any]]) -> float:
     return round(sum(r["progress"] for r in rows) / len(rows), 2)
 
 
-async def torrents_by_media(media_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """media id -> its downloads, each merged with its shared torrent's state (two queries)."""
-    if not media_ids:
-        return {}
-    downloads = await Download.select().where(Download.media.is_in(media_ids)).order_by(Download.added_at)
-    hashes = list({d["infohash"] for d in downloads})
-    torrents = {t["infohash"]: t for t in await Torrent.select().where(Torrent.infohash.is_in(hashes))} if hashes else {}
+_DOWNLOADS_WITH_TORRENTS = (
+    "SELECT d.id, d.media, d.infohash, d.magnet_link, d.name, d.added_at, "
+    "t.status, t.progress, t.total_bytes, t.error "
+    "FROM download d JOIN media m ON m.id = d.media LEFT JOIN torrent t ON t.infohash = d.infohash "
+)
+
+
+async def torrents_by_media(media_id: str | None = None, *, profile_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """media id -> its downloads, each merged with its shared torrent's state.
+
+    One joined query, for one item or for a whole profile's library: never a list of ids as
+    parameters (SQLite refuses more than 32,766 of them, and building them cost most of a
+    10,000-item list's time).
+    """
+    where, value = ("d.media = {}", media_id) if media_id is not None else ("m.profile = {}", profile_id)
+    rows = await Download.raw(_DOWNLOADS_WITH_TORRENTS + f"WHERE {where} ORDER BY d.added_at", value)
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for download in downloads:
-        torrent = torrents.get(download["infohash"], {})
-        grouped.setdefault(download["media"], []).append(
-            {
-                **download,
-                "status": torrent.get("status", "added"),
-                "progress": torrent.get("progress", 0.0),
-                "total_bytes": torrent.get("total_bytes"),
-                "error": torrent.get("error"),
-            }
-        )
+    for row in rows:
+        row["status"] = row["status"] or "added"  # no torrent row (yet): as just added
+        row["progress"] = row["progress"] or 0.0
+        grouped.setdefault(row["media"], []).append(row)
     return grouped
