@@ -1,0 +1,22 @@
+"""scripts/bench_api.py keeps working: a quick run prints its JSON with every endpoint measured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "bench_api.py"
+
+
+def test_bench_api_quick_run_prints_figures() -> None:
+    done = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["library"]["items"] == 200 and report["library"]["positions"] >= 1000
+    assert set(report["endpoints"]) == {"hello", "list", "search", "continue_watching", "detail"}
+    for name, figures in report["endpoints"].items():
+        assert figures["requests"] > 0, name
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"], name
+        assert figures["vs_hello"] > 0, name
