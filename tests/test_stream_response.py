@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +111,25 @@ def test_validators_revalidate_and_guard_ranges(client: TestClient, mp4_file: Pa
 )
 def test_content_type_by_container(name: str, expected: str) -> None:
     assert media_type_for(name) == expected
+
+
+class _Stalled:
+    """A downloading file whose pieces never come (the swarm has gone quiet)."""
+
+    size = 10_000
+    closed = False
+
+    async def read(self, offset: int, n: int) -> bytes:
+        await asyncio.Event().wait()
+        return b""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.anyio
+async def test_first_bytes_timeout_lets_the_caller_answer_not_yet() -> None:
+    source = _Stalled()
+    with pytest.raises(TimeoutError):
+        await ranged_response(source, {"range": "bytes=5000-"}, media_type="video/mp4", first_bytes_timeout=0.05)
+    assert source.closed  # no piece deadlines left behind

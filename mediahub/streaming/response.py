@@ -9,6 +9,7 @@ callback runs (releasing a file, piece deadlines or a transmux slot).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import formatdate, parsedate_to_datetime
@@ -121,8 +122,7 @@ class _ASGIChunkStream(ASGIResponse):
 async def read_range(source: ByteSource, start: int, length: int, prefetched: bytes = b"") -> AsyncIterator[bytes]:
     """Yield `length` bytes of `source` from `start`, in chunks of at most CHUNK_SIZE.
 
-    `prefetched` is data the caller already read at `start` (e.g. while deciding whether
-    a downloading file has its first bytes yet).
+    `prefetched` is data already read at `start` (while checking the first bytes exist).
     """
     pos, end = start, start + length
     if prefetched:
@@ -144,13 +144,16 @@ async def ranged_response(
     media_type: str,
     etag: str | None = None,
     last_modified: float | None = None,
-    prefetched: bytes = b"",
+    first_bytes_timeout: float | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response[Any]:
     """Answer a GET/HEAD for `source` honouring Range, If-Range and If-None-Match.
 
     Pass `etag`/`last_modified` only for finished files (they must not change while the
-    client caches). The response takes ownership of `source` and closes it when done.
+    client caches). With `first_bytes_timeout` (a file still downloading, GET only) the
+    first chunk is read before answering and `TimeoutError` is raised if it takes longer,
+    so the caller can say "not yet" instead of sending headers and then stalling.
+    The response takes ownership of `source` and closes it when done (or on an error).
     `request_headers` must be case-insensitive (Litestar's `request.headers` is).
     """
     size = source.size
@@ -184,6 +187,13 @@ async def ranged_response(
         start, length, status = byte_range.start, byte_range.length, 206
         common["content-range"] = byte_range.content_range(size)
     common["content-length"] = str(length)
+    prefetched = b""
+    if first_bytes_timeout is not None and length:
+        try:
+            prefetched = await asyncio.wait_for(source.read(start, min(CHUNK_SIZE, length)), first_bytes_timeout)
+        except BaseException:
+            source.close()
+            raise
     return ChunkStream(
         read_range(source, start, length, prefetched),
         close=source.close,
