@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mediahub.torrents.magnet import MAX_MAGNET_LENGTH, InvalidMagnet, parse_magnet
 
 HASH = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=80).filter(lambda s: s.strip())
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80).filter(lambda s: s.strip())
 urls = st.from_regex(r"(udp|http|https)://[a-z0-9.]{1,20}(:[0-9]{1,5})?/[a-z]{0,10}", fullmatch=True)
 
 
@@ -92,3 +92,16 @@ def test_overlong_links_are_refused_before_parsing(extra: int) -> None:
         assert "too long" in str(exc)
     else:
         raise AssertionError("accepted an over-long magnet")
+
+
+@given(name=names, control=st.characters(min_codepoint=0, max_codepoint=31) | st.just("\x7f"), at=st.integers(0, 80))
+def test_control_characters_are_refused(name: str, control: str, at: int) -> None:
+    """Raw or percent-encoded: PostgreSQL cannot store a NUL, and a newline would forge log lines."""
+    bad = name[:at] + control + name[at:]
+    for link in (f"magnet:?xt=urn:btih:{'a' * 40}&dn={quote(bad, safe='')}", f"magnet:?xt=urn:btih:{'a' * 40}&dn={bad}x"):
+        try:
+            parse_magnet(link)
+        except InvalidMagnet as exc:
+            assert "control characters" in str(exc)
+        else:
+            raise AssertionError(f"accepted {link!r}")

@@ -157,3 +157,32 @@ async def test_query_token_only_on_media_element_routes(api: Api) -> None:
                 with_header = await api.get(url)
                 assert with_header.status_code != 401, (method, path)
     assert checked >= 12
+
+
+async def test_nul_characters_are_refused_everywhere(api: Api) -> None:
+    """PostgreSQL text cannot hold a NUL: in a path, a query, a JSON body or a magnet it is a 400, never a 500."""
+    movie = (await api.post("/api/media", json={"magnetLink": magnet(), "type": "movie"})).json()
+    profiles_before = (await api.get("/api/profiles")).json()
+    requests = [
+        ("GET", f"/api/media/{movie['id']}%00", None, None),
+        ("GET", f"/api/media/{movie['id']}/position", {"episodeId": "\x00"}, None),
+        ("GET", "/api/media/search", {"q": "ab\x00"}, None),
+        ("POST", "/api/media", None, {"magnetLink": magnet(), "title": "Nul\x00Title"}),
+        ("POST", "/api/media", None, {"magnetLink": magnet(name="Nul%00Name.mkv")}),
+        ("POST", "/api/media", None, {"magnetLink": magnet() + "&tr=udp%3A%2F%2Fx%0A"}),
+        ("PUT", f"/api/media/{movie['id']}/position", None, {"position": 3, "episodeId": "\x00"}),
+        ("POST", "/api/profiles", None, {"name": "Eve\x00"}),
+        ("POST", f"/api/profiles/{profiles_before[0]['id']}/tokens", None, {"label": "\x00"}),
+    ]
+    for method, url, params, body in requests:
+        response = await api.request(method, url, params=params, json=body)
+        assert response.status_code == 400, (method, url, params, body, response.text)
+        assert "NUL" in response.json()["message"] or "control characters" in response.json()["message"]
+    beacon = await api.post(
+        f"/api/media/{movie['id']}/position", content=b'{"position": 1, "episodeId": "\\u0000"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert beacon.status_code == 400
+    assert [m["id"] for m in (await api.get("/api/media")).json()] == [movie["id"]]
+    assert (await api.get(f"/api/media/{movie['id']}/position")).json() == {"position": 0, "duration": None}
+    assert (await api.get("/api/profiles")).json() == profiles_before

@@ -14,9 +14,10 @@ from collections import deque
 from collections.abc import Callable
 
 import msgspec
+from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from mediahub.errors import MediahubError
+from mediahub.errors import BadRequest, MediahubError
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -57,6 +58,19 @@ class HostGuard:
             return True
         server = scope.get("server")
         return self._with_bind_address and bool(server) and host == _strip_brackets(str(server[0]).lower())
+
+
+async def refuse_nul(request: Request) -> None:
+    """`before_request`: 400 for a NUL in the path, the query or a JSON body.
+
+    No id, name or text of ours holds one, and PostgreSQL text cannot (asyncpg raises), so a
+    `%00` in an id or a `\\u0000` in a title would otherwise be a 500 there — and stored as is
+    on SQLite. JSON can carry a NUL only as that escape, so the raw body is enough to look at.
+    """
+    if "\x00" in request.scope["path"] or b"%00" in request.scope.get("query_string", b""):
+        raise BadRequest("The request's path or query contains a NUL character.")
+    if request.method in {"POST", "PUT", "PATCH"} and b"\\u0000" in await request.body():
+        raise BadRequest("The request body contains a NUL character (\\u0000).")
 
 
 class TooManyRequests(MediahubError):

@@ -20,6 +20,9 @@ _BASE32 = re.compile(r"[A-Za-z2-7]{32}")
 _MULTIHASH_SHA256 = re.compile(r"1220([0-9a-fA-F]{64})")
 # Magnet keys may carry an index suffix: xt.1, tr.2, ...
 _INDEXED_KEY = re.compile(r"^(?P<key>[a-z.]+?)(?:\.\d+)?$")
+# Raw or percent-encoded: a NUL cannot be stored in PostgreSQL text, and a newline in a name
+# would forge lines in logs and the CLI's output.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class InvalidMagnet(ValueError):
@@ -43,6 +46,8 @@ def parse_magnet(link: str) -> Magnet:
         raise InvalidMagnet("This is not a magnet link: it must start with 'magnet:?'.")
     params: dict[str, list[str]] = {}
     for raw_key, value in parse_qsl(link[len("magnet:?") :], keep_blank_values=True):
+        if _CONTROL.search(raw_key + value):
+            raise InvalidMagnet("The magnet link contains control characters.")
         match = _INDEXED_KEY.match(raw_key.lower())
         if match:
             params.setdefault(match["key"], []).append(value.strip())
