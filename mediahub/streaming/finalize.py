@@ -21,7 +21,7 @@ from pathlib import Path
 import av
 
 from mediahub.streaming.files import fsync_file, temp_beside, write_atomic
-from mediahub.streaming.probe import MP4_EXTENSIONS, MediaPlan, SubtitleTrack, plan_container
+from mediahub.streaming.probe import MP4_EXTENSIONS, MediaPlan, SubtitleTrack, open_input, plan_container
 from mediahub.streaming.remux import convert
 from mediahub.streaming.subtitles import (
     Cue,
@@ -63,7 +63,7 @@ def finalize(
     if dest.suffix != ".mp4":
         raise ValueError(f"library file {dest.name} must end in .mp4")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(source), metadata_errors="ignore") as inp:
+    with open_input(str(source)) as inp:
         plan = plan_container(inp, source.name)
         collectors = {t.index: _CueCollector(t) for t in plan.subtitles}
         taps = {index: c.add for index, c in collectors.items()}

@@ -30,6 +30,7 @@ BROWSER_H264_PIX_FMTS = frozenset({"yuv420p", "yuvj420p"})
 WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "vorbis", "opus"})
 MP4_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov"})
 TEXT_SUBTITLES = frozenset({"subrip", "ass", "ssa", "webvtt", "mov_text", "text"})
+INPUT_OPTIONS = {"analyzeduration": "1000000"}  # microseconds
 
 
 class Action(enum.Enum):
@@ -75,6 +76,15 @@ class MediaPlan:
         return any(s is not None and s.action is not Action.COPY for s in (self.video, self.audio))
 
 
+def open_input(target: str | BlockingReader) -> av.container.InputContainer:
+    """Open a file or a byte source's reader for demuxing.
+
+    One second of packets settles every codec parameter we use; FFmpeg's default of five
+    would make a stream of a downloading file wait for five seconds of it to arrive.
+    """
+    return av.open(target, metadata_errors="ignore", container_options=INPUT_OPTIONS)
+
+
 class UnplayableMedia(ValueError):
     """The file has no stream we could ever turn into something a browser plays."""
 
@@ -116,7 +126,7 @@ def plan_container(container: av.container.InputContainer, name: str) -> MediaPl
 
 def probe_file(path: str, name: str | None = None) -> MediaPlan:
     """Blocking: open `path` with PyAV and plan it (call from a worker thread)."""
-    with av.open(path, metadata_errors="ignore") as container:
+    with open_input(path) as container:
         return plan_container(container, name or path)
 
 
@@ -127,7 +137,7 @@ async def probe(source: ByteSource, name: str) -> MediaPlan:
     reader = BlockingReader(source, asyncio.get_running_loop())
 
     def run() -> MediaPlan:
-        with av.open(reader, metadata_errors="ignore") as container:
+        with open_input(reader) as container:
             return plan_container(container, name)
 
     try:

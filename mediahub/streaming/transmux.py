@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 import av
 
-from mediahub.streaming.probe import UnplayableMedia, plan_container
+from mediahub.streaming.probe import UnplayableMedia, open_input, plan_container
 from mediahub.streaming.remux import JobCancelled, convert
 from mediahub.streaming.source import BlockingReader, ByteSource, FileSource
 
@@ -171,7 +171,7 @@ class TransmuxJob:
         outcome: object = _END
         try:
             target = str(self._source.path) if isinstance(self._source, FileSource) else self._reader
-            with av.open(target, metadata_errors="ignore") as inp:
+            with open_input(target) as inp:
                 plan = plan_container(inp, self._name)
                 with av.open(_ChannelWriter(self._channel), "w", format="mp4", options=FRAGMENTED_MP4) as out:
                     convert(inp, plan, out, start=self._start, stop=self._stop)
