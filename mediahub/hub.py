@@ -26,10 +26,12 @@ from piccolo.engine.base import Engine
 from mediahub.db.engine import close_database, open_database
 from mediahub.db.tables import Media
 from mediahub.events import EventBus
+from mediahub.library.downloads import Downloads
 from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
 from mediahub.metadata.enrich import Enricher
 from mediahub.settings import Settings
+from mediahub.torrents.engine import TorrentEngine
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class Hub:
         self.db: Engine | None = None
         self.http: httpx.AsyncClient | None = None  # shared by TMDB and image fetches
         self.enricher: Enricher | None = None
+        self.engine: TorrentEngine | None = None  # the libtorrent session
+        self.downloads: Downloads | None = None  # library items <-> torrents
         self.default_profile_id: str = ""
         self._add_lock = asyncio.Lock()
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -67,6 +71,12 @@ class Hub:
         self.enricher = Enricher(s, self.bus, self.http, add_lock=self._add_lock)
         await self.enricher.start()
         self._closers.append(self.enricher.close)
+        self.engine = TorrentEngine(s)
+        await self.engine.start()
+        self._closers.append(self.engine.close)  # after the downloads service: closers run in reverse
+        self.downloads = Downloads(s, self.bus, self.engine)
+        await self.downloads.start()
+        self._closers.append(self.downloads.close)
         log.info("mediahub ready: data in %s", s.data_dir)
 
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 import mediahub
 from mediahub.api.auth import provide_actor, provide_hub
+from mediahub.api.downloads import DownloadController
 from mediahub.api.errors import EXCEPTION_HANDLERS
 from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
@@ -28,7 +29,7 @@ from mediahub.api.security import HostGuard, TokenBrake, refuse_nul
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
-CONTROLLERS: list = [MediaController, ProfileController, ImageController]
+CONTROLLERS: list = [MediaController, ProfileController, ImageController, DownloadController]
 
 
 @get("/health", summary="Liveness; no token needed", tags=["health"], security=[{}])  # [{}]: anonymous is fine

@@ -305,6 +305,19 @@ class TorrentEngine:
         torrent.handle.unset_flags(lt.torrent_flags.upload_mode)
         self._request_save(torrent)
 
+    def file_progress(self, infohash: str) -> dict[int, float]:
+        """Per file index, the percentage of its pieces that are verified (0-100)."""
+        torrent = self._get(infohash)
+        files, pieces = self._require_files(torrent), torrent.pieces
+        assert pieces is not None
+        progress = {}
+        for file in files:
+            first = file.offset // pieces.piece_length
+            last = (file.offset + max(file.size, 1) - 1) // pieces.piece_length
+            had = sum(1 for piece in range(first, last + 1) if pieces.has(piece))
+            progress[file.index] = round(100.0 * had / (last - first + 1), 2)
+        return progress
+
     def file_path(self, infohash: str, file_index: int) -> Path:
         """Where a file of the torrent is (or will be) on disk."""
         torrent = self._get(infohash)

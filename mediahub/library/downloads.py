@@ -1,0 +1,418 @@
+"""Downloads: library items on one side, the torrent engine on the other (`hub.downloads`).
+
+- A library add (`DownloadAdded`) starts the torrent, or joins it when another profile has
+  it already, under `downloads/<infohash>`.
+- Once the metadata is known every item holding the torrent picks its files
+  (`selection.py`); the union is downloaded and every other file gets priority 0 before a
+  byte of it arrives. Movie fields, seasons and episodes are written then.
+- Engine status goes to the `Torrent` row and per-episode progress about once a second,
+  and out as `TorrentChanged` (SSE streams and widgets listen).
+- Finished: `completed`, files placed into the library layout (`placing.py`), `ready`.
+- `TorrentReleased` (no item holds it any more): the torrent goes with its data and its
+  library files. On start, unfinished torrents are added again from their resume data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections import defaultdict
+from collections.abc import AsyncIterator, Coroutine
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mediahub.db.tables import Download, Episode, Media, Season, Torrent
+from mediahub.errors import Conflict, NotFound
+from mediahub.events import DownloadAdded, EpisodesChanged, EventBus, Subscription, TorrentChanged, TorrentReleased
+from mediahub.ids import new_id, utcnow
+from mediahub.library import layout
+from mediahub.library.placing import Finalizer, Placement, PlacedFiles, already_placed, free_destination, place
+from mediahub.library.progress import ProgressView, summarise
+from mediahub.library.selection import NoVideo, select, sidecars_for, subtitle_files
+from mediahub.library.views import ACTIVE_STATUSES
+from mediahub.metadata.release import EpisodeFile, detect_type, parse_release
+from mediahub.settings import Settings
+from mediahub.torrents.engine import TorrentEngine
+from mediahub.torrents.errors import TorrentNotFound
+from mediahub.torrents.magnet import parse_magnet
+from mediahub.torrents.models import StatusUpdated, TorrentFailed, TorrentFile, TorrentFinished, TorrentStatus
+from mediahub.torrents.paths import join_inside
+
+log = logging.getLogger(__name__)
+
+NORMAL_PRIORITY = 4
+PROGRESS_INTERVAL = 1.0  # seconds between progress events of an SSE stream
+_RESTARTABLE = ("added", "downloading", "paused", "completed")
+
+
+class Downloads:
+    def __init__(self, settings: Settings, bus: EventBus, engine: TorrentEngine, *, finalize: Finalizer | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.finalize = finalize  # the streaming side's browser-safe remux; None: link as is
+        self._bus = bus
+        self._placed = PlacedFiles(settings.state_dir, settings.library_dir)
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._last: dict[str, tuple[str, float]] = {}  # infohash -> last (status, progress) announced
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._events = engine.subscribe(kinds=(StatusUpdated, TorrentFinished, TorrentFailed))
+
+    async def start(self) -> None:
+        self._bus.on(DownloadAdded, self._on_download_added)
+        self._bus.on(TorrentReleased, self._on_released)
+        self._spawn(self._follow_engine())
+        for row in await Torrent.select(Torrent.infohash, Torrent.magnet_link).where(Torrent.status.is_in(_RESTARTABLE)):
+            await self._start(row["infohash"], row["magnet_link"])
+
+    async def close(self) -> None:
+        self._events.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- what the API and notebooks call ---------------------------------------------------
+
+    async def progress(self, profile_id: str, media_id: str) -> ProgressView:
+        media = await self._media(profile_id, media_id)
+        rows = await _torrent_rows(media_id)
+        return summarise(rows, [self.engine.status(row["infohash"]) for row in rows], media["file_path"])
+
+    async def progress_events(self, profile_id: str, media_id: str) -> AsyncIterator[ProgressView]:
+        """The progress now, then at least once a second and on every change; ends after a
+        terminal status (ready, error) or when the item is deleted."""
+        with self._bus.subscribe() as changes:
+            while True:
+                try:
+                    view = await self.progress(profile_id, media_id)
+                except NotFound:
+                    return
+                yield view
+                if view.terminal:
+                    return
+                hashes = {row["infohash"] for row in await _torrent_rows(media_id)}
+                await _next_change(changes, hashes, PROGRESS_INTERVAL)
+
+    async def pause(self, profile_id: str, media_id: str) -> None:
+        rows = await self._torrents_of(profile_id, media_id)
+        if not any(row["status"] in ACTIVE_STATUSES | {"paused"} for row in rows):
+            raise Conflict("Nothing to pause: the download is not running.")
+        for row in rows:
+            if row["status"] in ACTIVE_STATUSES:
+                self._engine_call(self.engine.pause, row["infohash"])
+                await self._set(row["infohash"], status="paused")
+
+    async def resume(self, profile_id: str, media_id: str) -> None:
+        rows = await self._torrents_of(profile_id, media_id)
+        if not any(row["status"] in ACTIVE_STATUSES | {"paused"} for row in rows):
+            raise Conflict("Nothing to resume: the download is not paused.")
+        for row in rows:
+            if row["status"] == "paused":
+                self._engine_call(self.engine.resume, row["infohash"])
+                await self._set(row["infohash"], status=self._active_status(row["infohash"]))
+
+    async def retry(self, profile_id: str, media_id: str) -> None:
+        """Start a failed download again from its magnet (verified pieces are kept)."""
+        rows = [row for row in await self._torrents_of(profile_id, media_id) if row["status"] == "error"]
+        if not rows:
+            raise Conflict("Only a failed download can be retried.")
+        for row in rows:
+            await self._set(row["infohash"], status="added", error=None)
+            if self.engine.status(row["infohash"]) is not None:
+                self.engine.resume(row["infohash"])
+            await self._start(row["infohash"], row["magnet_link"])
+
+    # -- torrent life cycle -----------------------------------------------------------------
+
+    async def _on_download_added(self, event: DownloadAdded) -> None:
+        await self._start(event.infohash, event.magnet_link)
+
+    async def _start(self, infohash: str, magnet_link: str) -> None:
+        row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
+        paused = row is not None and row["status"] == "paused"
+        save_path = join_inside(self.settings.downloads_dir, infohash)
+        await self.engine.add(parse_magnet(magnet_link), save_path, paused=paused)
+        self._spawn(self._prepare_when_known(infohash))
+
+    async def _prepare_when_known(self, infohash: str) -> None:
+        try:
+            await self.engine.wait_metadata(infohash, timeout=None)  # a dead magnet waits here
+        except TorrentNotFound:
+            return
+        await self._prepare(infohash)
+
+    async def _prepare(self, infohash: str) -> None:
+        """Choose files for every item holding the torrent, write their rows, download."""
+        async with self._locks[infohash]:
+            files = self.engine.files(infohash) or ()
+            try:
+                wanted = await self._map_items(infohash, files)
+            except NoVideo as exc:
+                await self._set(infohash, status="error", error=str(exc))
+                return
+            if not wanted:
+                return  # released meanwhile
+            self.engine.set_file_priorities(infohash, {index: NORMAL_PRIORITY for index in wanted})
+            row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
+            total = sum(f.size for f in files if f.index in wanted)
+            status = row["status"] if row and row["status"] != "added" else "downloading"
+            await self._set(infohash, status=status, total_bytes=total, name=self._name(infohash))
+            engine_status = self.engine.status(infohash)
+        if status in ("completed", "ready") or (engine_status is not None and engine_status.finished):
+            self._spawn(self._finish(infohash))  # joined a finished torrent: place this item's files
+
+    async def _finish(self, infohash: str) -> None:
+        async with self._locks[infohash]:
+            row = await Torrent.select().where(Torrent.infohash == infohash).first()
+            if row is None:
+                return
+            if row["status"] != "ready":
+                await self._set(infohash, status="completed", progress=100.0,
+                                downloaded_bytes=row["total_bytes"] or 0, completed_at=row["completed_at"] or utcnow())  # fmt: skip
+            try:
+                await self._map_items(infohash, self.engine.files(infohash) or ())
+                await self._place_all(infohash)
+            except Exception as exc:
+                log.exception("placing the files of %s failed", infohash)
+                await self._set(infohash, status="error", error=f"The library file could not be prepared: {exc}")
+                return
+            await self._set(infohash, status="ready", error=None)
+
+    async def _on_released(self, event: TorrentReleased) -> None:
+        infohash = event.infohash
+        async with self._locks[infohash]:
+            await self.engine.remove(infohash, delete_files=True)
+            await self._placed.remove_all(infohash)
+            directory = join_inside(self.settings.downloads_dir, infohash)
+            await asyncio.to_thread(shutil.rmtree, directory, True)
+        self._locks.pop(infohash, None)
+        self._last.pop(infohash, None)
+
+    # -- engine events ----------------------------------------------------------------------
+
+    async def _follow_engine(self) -> None:
+        async for event in self._events:
+            try:
+                if isinstance(event, StatusUpdated):
+                    await self._on_status(event.status)
+                elif isinstance(event, TorrentFinished):
+                    self._spawn(self._finish(event.infohash))
+                elif isinstance(event, TorrentFailed):
+                    await self._set(event.infohash, status="error", error=event.message)
+            except Exception:
+                log.exception("could not record %r", event)
+
+    async def _on_status(self, status: TorrentStatus) -> None:
+        row = await Torrent.select(Torrent.status).where(Torrent.infohash == status.infohash).first()
+        if row is None or row["status"] not in ACTIVE_STATUSES:
+            return  # paused, error and the finish are decided here, not by a status tick
+        values: dict[str, Any] = {"downloaded_bytes": status.downloaded_bytes, "progress": status.progress}
+        if status.total_bytes:
+            values["status"] = "downloading"
+            values["total_bytes"] = status.total_bytes
+        await self._set(status.infohash, **values)
+        await self._record_episode_progress(status.infohash)
+
+    async def _record_episode_progress(self, infohash: str) -> None:
+        downloads = [d["id"] for d in await Download.select(Download.id).where(Download.infohash == infohash)]
+        if not downloads or self.engine.files(infohash) is None:
+            return
+        progress = self.engine.file_progress(infohash)
+        episodes = await Episode.select(Episode.id, Episode.file_index, Episode.progress).where(
+            Episode.download.is_in(downloads))
+        for episode in episodes:
+            value = progress.get(episode["file_index"])
+            if value is not None and value != episode["progress"]:
+                await Episode.update({Episode.progress: value}).where(Episode.id == episode["id"])
+
+    # -- rows ---------------------------------------------------------------------------------
+
+    async def _map_items(self, infohash: str, files: tuple[TorrentFile, ...]) -> set[int]:
+        """Write every holding item's file rows; returns the union of wanted file indexes."""
+        wanted: set[int] = set()
+        name = self._name(infohash)
+        for download in await Download.select().where(Download.infohash == infohash):
+            media = await Media.select().where(Media.id == download["media"]).first()
+            if media is None:
+                continue
+            media = await self._name_unnamed(media, infohash, name, files)
+            hint = download["name"] or name or media["title"]
+            selection = await asyncio.to_thread(select, files, media["type"], hint)
+            wanted |= selection.wanted
+            if selection.movie is not None:
+                await self._map_movie(media, selection.movie)
+            else:
+                await self._map_show(media, download["id"], selection.episodes)
+        return wanted
+
+    async def _name_unnamed(
+        self, media: dict[str, Any], infohash: str, name: str | None, files: tuple[TorrentFile, ...]
+    ) -> dict[str, Any]:
+        """An item added from a magnet without a name gets one (and its type) from the torrent."""
+        if media["title"] != infohash or not name:
+            return media
+        release = parse_release(name)
+        kind = await asyncio.to_thread(detect_type, name, [f.path for f in files]) or media["type"]
+        values = {Media.title: release.title or name, Media.year: release.year, Media.type: kind}
+        await Media.update(values).where(Media.id == media["id"])
+        return {**media, "title": release.title or name, "year": release.year, "type": kind}
+
+    async def _map_movie(self, media: dict[str, Any], video: TorrentFile) -> None:
+        planned = layout.virtual(layout.movie_file(media["title"], media["year"], PurePosixPath(video.path).suffix))
+        await Media.update({Media.file_index: video.index, Media.file_size: video.size}).where(Media.id == media["id"])
+        await Media.update({Media.file_path: planned}).where((Media.id == media["id"]) & Media.file_path.is_null())
+
+    async def _map_show(self, media: dict[str, Any], download_id: str, episodes: tuple[EpisodeFile, ...]) -> None:
+        media_id = media["id"]
+        seasons = {s["season_number"]: s["id"] for s in await Season.select(Season.id, Season.season_number).where(
+            Season.media == media_id)}
+        existing = {(e["season"], e["episode_number"]): e for e in await Episode.select(
+            Episode.id, Episode.season, Episode.episode_number, Episode.download, Episode.file_path).where(
+            Episode.media == media_id)}
+        for file in episodes:
+            if file.season not in seasons:
+                seasons[file.season] = new_id()
+                await Season.insert(Season(id=seasons[file.season], media=media_id, season_number=file.season))
+            planned = layout.virtual(layout.episode_file(
+                media["title"], media["year"], file.season, file.episodes, None, PurePosixPath(file.path).suffix))
+            values = {Episode.download: download_id, Episode.file_index: file.file_index, Episode.file_size: file.size}
+            for number in file.episodes:
+                row = existing.get((seasons[file.season], number))
+                if row is None:
+                    await Episode.insert(Episode(id=new_id(), media=media_id, season=seasons[file.season],
+                                                 episode_number=number, download=download_id,
+                                                 file_index=file.file_index, file_size=file.size, file_path=planned))
+                elif row["download"] in (None, download_id):  # another download's episode stays its own
+                    await Episode.update({**values, Episode.file_path: row["file_path"] or planned}).where(
+                        Episode.id == row["id"])
+        counts = {Media.season_count: await Season.count().where(Season.media == media_id),
+                  Media.episode_count: await Episode.count().where(Episode.media == media_id)}
+        await Media.update(counts).where(Media.id == media_id)
+        await self._bus.publish(EpisodesChanged(media_id=media_id))
+
+    async def _place_all(self, infohash: str) -> None:
+        """Library files for every item holding the finished torrent; rows point at them."""
+        mine = await self._placed.read(infohash)
+        placed: set[str] = set()
+        library = self.settings.library_dir
+        for placement in await self._placements(infohash):
+            virtual = await asyncio.to_thread(already_placed, placement.dest, library, mine)
+            if virtual is None:
+                placement.dest = free_destination(placement.dest, library, mine | placed)
+                path = await place(placement, library, self.finalize)
+                virtual = layout.virtual(PurePosixPath(path.relative_to(library.resolve()).as_posix()))
+                await self._placed.add(infohash, {virtual})
+            placed.add(virtual)
+            size = (await asyncio.to_thread(layout.host_path(library, virtual).stat)).st_size
+            if placement.media_ids:
+                await Media.update({Media.file_path: virtual, Media.file_size: size}).where(
+                    Media.id.is_in(placement.media_ids))
+            if placement.episode_ids:
+                await Episode.update({Episode.file_path: virtual, Episode.file_size: size, Episode.progress: 100.0}).where(
+                    Episode.id.is_in(placement.episode_ids))
+
+    async def _placements(self, infohash: str) -> list[Placement]:
+        files = {f.index: f for f in self.engine.files(infohash) or ()}
+        by_dest: dict[PurePosixPath, Placement] = {}
+
+        def placement(index: int, dest: PurePosixPath, sidecars: list[TorrentFile]) -> Placement:
+            source = self.engine.file_path(infohash, index)
+            paths = tuple(self.engine.file_path(infohash, s.index) for s in sidecars)
+            return by_dest.setdefault(dest, Placement(source=source, dest=dest, sidecars=paths))
+
+        for download in await Download.select().where(Download.infohash == infohash):
+            media = await Media.select().where(Media.id == download["media"]).first()
+            if media is None:
+                continue
+            subtitles = subtitle_files(tuple(files.values()))
+            if media["type"] == "movie" and media["file_index"] in files:
+                video = files[media["file_index"]]
+                dest = layout.movie_file(media["title"], media["year"], PurePosixPath(video.path).suffix)
+                placement(video.index, dest, sidecars_for(video.path, None, subtitles)).media_ids.append(media["id"])
+                continue
+            for file_index, numbers, season, title, episode_ids in await _episode_files(download["id"]):
+                video = files.get(file_index)
+                if video is None:
+                    continue
+                suffix = PurePosixPath(video.path).suffix
+                dest = layout.episode_file(media["title"], media["year"], season, numbers, title, suffix)
+                episode = EpisodeFile(file_index=file_index, path=video.path, size=video.size, season=season,
+                                      episodes=tuple(numbers))
+                placement(file_index, dest, sidecars_for(video.path, episode, subtitles)).episode_ids.extend(episode_ids)
+        return list(by_dest.values())
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _set(self, infohash: str, **values: Any) -> None:
+        """Update the torrent row; announce a changed status or progress on the bus."""
+        if not values:
+            return
+        await Torrent.update({getattr(Torrent, k): v for k, v in values.items()}).where(Torrent.infohash == infohash)
+        row = await Torrent.select(Torrent.status, Torrent.progress).where(Torrent.infohash == infohash).first()
+        if row is None:
+            return
+        now = (row["status"], row["progress"])
+        if self._last.get(infohash) != now:
+            self._last[infohash] = now
+            await self._bus.publish(TorrentChanged(infohash=infohash, status=now[0], progress=now[1]))
+
+    def _active_status(self, infohash: str) -> str:
+        status = self.engine.status(infohash)
+        return "downloading" if status is not None and status.has_metadata else "added"
+
+    def _name(self, infohash: str) -> str | None:
+        status = self.engine.status(infohash)
+        return status.name if status is not None and status.has_metadata else None
+
+    def _engine_call(self, action: Any, infohash: str) -> None:
+        try:
+            action(infohash)
+        except TorrentNotFound:
+            log.info("torrent %s is not loaded; only its row changes", infohash)
+
+    async def _media(self, profile_id: str, media_id: str) -> dict[str, Any]:
+        media = await Media.select().where((Media.id == media_id) & (Media.profile == profile_id)).first()
+        if media is None:
+            raise NotFound("Media not found.")
+        return media
+
+    async def _torrents_of(self, profile_id: str, media_id: str) -> list[dict[str, Any]]:
+        await self._media(profile_id, media_id)
+        return await _torrent_rows(media_id)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+async def _episode_files(download_id: str) -> list[tuple[int, list[int], int, str | None, list[str]]]:
+    """Per file of a download: (file index, episode numbers, season, title if one episode, episode ids)."""
+    rows = await Episode.select(Episode.id, Episode.file_index, Episode.episode_number, Episode.title,
+                                Episode.season.season_number.as_alias("season_number")).where(
+        Episode.download == download_id).order_by(Episode.episode_number)
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["file_index"] is not None:
+            grouped[row["file_index"]].append(row)
+    return [
+        (index, [r["episode_number"] for r in group], group[0]["season_number"],
+         group[0]["title"] if len(group) == 1 else None, [r["id"] for r in group])
+        for index, group in grouped.items()
+    ]
+
+
+async def _torrent_rows(media_id: str) -> list[dict[str, Any]]:
+    hashes = [d["infohash"] for d in await Download.select(Download.infohash).where(Download.media == media_id)]
+    return await Torrent.select().where(Torrent.infohash.is_in(hashes)) if hashes else []
+
+
+async def _next_change(changes: Subscription, hashes: set[str], timeout: float) -> None:
+    """Wait until one of `hashes` changes, at most `timeout` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            async for event in changes:
+                if isinstance(event, TorrentChanged) and event.infohash in hashes:
+                    return
+    except TimeoutError:
+        pass
