@@ -6,18 +6,25 @@ import asyncio
 import json
 import os
 import secrets
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from mediahub.hub import Hub
 from mediahub.settings import Settings
-from tests.hubs import Api
-from tests.swarm import Swarm, build_info, until
+from tests.hubs import Api, make_settings
+from tests.media import make_big_mp4
+from tests.server_process import MEDIAHUB, start_server
+from tests.swarm import Swarm, build_info
 
 pytestmark = pytest.mark.anyio
 
-KIB = 1024
+KIB, MIB = 1024, 1024 * 1024
 ORDER = ["added", "downloading", "completed", "ready"]
 
 
@@ -94,3 +101,169 @@ async def test_movie_goes_from_added_to_ready_with_live_progress(
     assert library_file(settings, done["filePath"]).read_bytes() == data
     detail = (await api.get(f"/api/media/{media_id}")).json()
     assert detail["filePath"] == done["filePath"] and detail["fileSize"] == len(data) and detail["status"] == "ready"
+
+
+@pytest.fixture(scope="session")
+def big_mp4(media_dir: Path) -> Path:
+    """A real 4 MiB faststart MP4: big enough to stop halfway through."""
+    return make_big_mp4(media_dir / "big.mp4", 4 * MIB)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Api]:
+    """A hub serving HTTP, for tests that stop and start it again on the same data."""
+    async with Hub.open(settings) as hub:
+        url = await hub.serve()
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            yield Api(client, hub)
+
+
+def blocks_on_disk(path: Path) -> int:
+    return path.stat().st_blocks if path.exists() else 0
+
+
+async def test_season_pack_maps_episodes_and_skips_extras(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    pack = "Show.Name.S01.1080p.WEB"
+    files: dict[str, bytes | Path] = {
+        f"{pack}/Show.Name.S01E01.1080p.WEB.mp4": mp4_file,
+        f"{pack}/Show.Name.S01E02.1080p.WEB.mp4": mp4_file,
+        f"{pack}/Show.Name.S01E03E04.1080p.WEB.mp4": mp4_file,
+        f"{pack}/Sample/show.name.s01e01.sample.mp4": os.urandom(120 * KIB),
+        f"{pack}/Show.Name.S01E01.1080p.WEB.srt": b"1\n00:00:01,000 --> 00:00:02,000\nHello\n",
+        f"{pack}/Show.Name.nfo": os.urandom(30 * KIB),
+    }
+    seed = swarm.seed(files, piece_size=16 * KIB)
+    created = await add(api, seed.magnet)
+    assert created["type"] == "tv" and created["title"] == "Show Name"
+    await wait_status(api, created["id"], "ready")
+
+    seasons = (await api.get(f"/api/media/{created['id']}/seasons")).json()
+    assert [s["seasonNumber"] for s in seasons] == [1]
+    episodes = seasons[0]["episodes"]
+    assert [e["episodeNumber"] for e in episodes] == [1, 2, 3, 4]
+    assert {e["fileIndex"] for e in episodes[2:]} == {seed.file_index(f"{pack}/Show.Name.S01E03E04.1080p.WEB.mp4")}
+    assert all(e["status"] == "ready" and e["progress"] == 100 for e in episodes)
+    paths = [e["filePath"] for e in episodes]
+    assert paths[:2] == [f"/library/tv/Show Name/Season 01/Show Name - S01E0{n}.mp4" for n in (1, 2)]
+    assert paths[2] == paths[3] == "/library/tv/Show Name/Season 01/Show Name - S01E03-E04.mp4"
+    for path in set(paths):
+        assert library_file(settings, path).read_bytes() == mp4_file.read_bytes()
+
+    torrent_dir = settings.downloads_dir / seed.infohash / pack
+    assert blocks_on_disk(torrent_dir / "Sample/show.name.s01e01.sample.mp4") == 0
+    assert blocks_on_disk(torrent_dir / "Show.Name.nfo") == 0
+    assert (torrent_dir / "Show.Name.S01E01.1080p.WEB.srt").read_bytes() == files[f"{pack}/Show.Name.S01E01.1080p.WEB.srt"]
+    detail = (await api.get(f"/api/media/{created['id']}")).json()
+    assert detail["seasonCount"] == 1 and detail["episodeCount"] == 4 and detail["downloads"][0]["status"] == "ready"
+
+
+async def test_stopping_the_server_mid_download_resumes(
+    swarm: Swarm, big_mp4: Path, tmp_path: Path, database_url: str
+):
+    data = big_mp4.read_bytes()
+    seed = swarm.seed({"Resume.Test.2021.mp4": big_mp4}, upload_limit=1 * MIB)
+    settings = make_settings(tmp_path / "data", database_url)
+    async with running(settings) as api:
+        media_id = (await add(api, seed.magnet))["id"]
+        await wait_progress(api, media_id, lambda v: v["progress"] >= 50, 20)
+    uploaded_before = seed.handle.status().total_payload_upload
+    seed.throttle(None)
+    async with running(settings) as api:
+        done = await wait_status(api, media_id, "ready")
+    after_restart = seed.handle.status().total_payload_upload - uploaded_before
+    assert after_restart < 0.65 * len(data), f"{after_restart} of {len(data)} bytes fetched again"
+    assert library_file(settings, done["filePath"]).read_bytes() == data
+
+
+async def test_sigkill_mid_download_resumes(swarm: Swarm, big_mp4: Path, tmp_path: Path):
+    data = big_mp4.read_bytes()
+    seed = swarm.seed({"Crash.Test.2022.mp4": big_mp4}, upload_limit=1 * MIB)
+    data_dir = tmp_path / "server-data"
+    command = [MEDIAHUB, "serve", "--port", "{port}"]
+    with start_server(command, data_dir) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            api = Api(http, None, {"Authorization": f"Bearer {server.token}"})  # type: ignore[arg-type]
+            media_id = (await add(api, seed.magnet))["id"]
+            await wait_progress(api, media_id, lambda v: v["progress"] >= 50, 20)
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    uploaded_before = seed.handle.status().total_payload_upload
+    seed.throttle(None)
+    with start_server(command, data_dir) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            api = Api(http, None, {"Authorization": f"Bearer {server.token}"})  # type: ignore[arg-type]
+            done = await wait_status(api, media_id, "ready")
+    after_restart = seed.handle.status().total_payload_upload - uploaded_before
+    assert after_restart < 0.7 * len(data), f"{after_restart} of {len(data)} bytes fetched again"
+    assert (data_dir / done["filePath"].lstrip("/")).read_bytes() == data
+
+
+async def test_two_profiles_share_one_download(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    seed = swarm.seed({"Shared.Movie.2019.mp4": mp4_file}, piece_size=16 * KIB, upload_limit=100 * KIB)
+    _, other = await api.new_profile("Second")
+    mine = await add(api, seed.magnet)
+    theirs = await add(other, seed.magnet)
+    assert mine["id"] != theirs["id"] and mine["infohash"] == theirs["infohash"]
+    assert len(api.hub.engine.torrents()) == 1  # type: ignore[union-attr]
+    for client, item in ((api, mine), (other, theirs)):
+        view = await wait_progress(client, item["id"], lambda v: v["status"] == "downloading" and v["peers"] >= 1, 10)
+        assert view["totalBytes"] == mp4_file.stat().st_size
+    seed.throttle(None)
+    ready = [await wait_status(client, item["id"], "ready") for client, item in ((api, mine), (other, theirs))]
+    assert ready[0]["filePath"] == ready[1]["filePath"]  # one library file on disk
+    shared = library_file(settings, ready[0]["filePath"])
+
+    assert (await api.delete(f"/api/media/{mine['id']}")).status_code == 204
+    assert shared.read_bytes() == mp4_file.read_bytes()
+    assert (await progress(other, theirs["id"]))["status"] == "ready"
+    assert (await other.delete(f"/api/media/{theirs['id']}")).status_code == 204
+    assert not shared.exists() and not shared.parent.exists()
+    assert not (settings.downloads_dir / seed.infohash).exists()
+    assert api.hub.engine.torrents() == []  # type: ignore[union-attr]
+
+
+async def test_hostile_file_names_land_inside_the_data_dir(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    hostile = [(["..", "..", "escape.mkv"], mp4_file.read_bytes()), (["/etc", "x"], b"not yours")]
+    seed = swarm.seed_info(build_info("../../Evil.Movie.2020", hostile), dict(enumerate(data for _, data in hostile)))
+    created = await add(api, seed.magnet)
+    await wait_status(api, created["id"], "ready")
+    data_dir = settings.data_dir.resolve()
+    outside = [p for p in settings.data_dir.parent.rglob("*") if p.is_file() and not p.resolve().is_relative_to(data_dir)]
+    assert outside == []
+    inside = [p.name for p in (settings.downloads_dir / seed.infohash).rglob("*") if p.is_file()]
+    assert "escape.mkv" in inside
+
+
+async def test_dead_magnet_stays_added_and_can_be_deleted(api: Api):
+    magnet = f"magnet:?xt=urn:btih:{secrets.token_hex(20)}&dn=Nobody.Seeds.This.2001.mkv"
+    created = await add(api, magnet)
+    view = await progress(api, created["id"])
+    assert view["status"] == "added" and view["isActive"] and view["peers"] == 0 and view["progress"] == 0
+    assert view["eta"] is None and view["totalBytes"] is None
+    assert (await api.delete(f"/api/media/{created['id']}")).status_code == 204
+    assert (await api.get(f"/api/media/{created['id']}/progress")).status_code == 404
+    assert api.hub.engine.torrents() == []  # type: ignore[union-attr]
+
+
+async def test_pause_resume_and_retry(api: Api, swarm: Swarm, big_mp4: Path):
+    seed = swarm.seed({"Pause.Test.2020.mp4": big_mp4}, upload_limit=512 * KIB)
+    media_id = (await add(api, seed.magnet))["id"]
+    await wait_status(api, media_id, "downloading", 10)
+    assert (await api.post(f"/api/media/{media_id}/pause")).status_code == 204
+    paused = await progress(api, media_id)
+    assert paused["status"] == "paused" and not paused["isActive"]
+    assert (await api.post(f"/api/media/{media_id}/retry")).status_code == 409  # nothing failed
+    seed.throttle(None)
+    assert (await api.post(f"/api/media/{media_id}/resume")).status_code == 204
+    await wait_status(api, media_id, "ready")
+    assert (await api.post(f"/api/media/{media_id}/pause")).status_code == 409  # finished
+
+
+async def test_torrent_without_video_fails_and_can_be_retried(api: Api, swarm: Swarm):
+    seed = swarm.seed({"Just.Text/readme.txt": b"no video here"})
+    media_id = (await add(api, seed.magnet, type="movie"))["id"]
+    failed = await wait_status(api, media_id, "error", 10)
+    assert failed["error"] == "This torrent contains no video file." and not failed["isActive"]
+    retried = await api.post(f"/api/media/{media_id}/retry")
+    assert retried.status_code == 202 and retried.json()["status"] in ("added", "downloading", "error")
+    await wait_status(api, media_id, "error", 10)
