@@ -52,3 +52,11 @@ def test_join_inside_refuses_escapes(tmp_path: Path) -> None:
     for bad in ("../x", "/etc/passwd", "link/passwd"):
         with pytest.raises(UnsafePath):
             join_inside(tmp_path, bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("AC/DC", "AC_DC"), ("..", None), ("a\\..\\b", "a_.._b"), ("  ", None), ("Title.", "Title"), ("nul", "_nul")],
+)
+def test_safe_name_is_always_one_component(raw: str, expected: str | None) -> None:
+    assert safe_name(raw) == expected

@@ -19,7 +19,7 @@ import logging
 import shutil
 from collections import defaultdict
 from collections.abc import AsyncIterator, Coroutine
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from mediahub.db.tables import Download, Episode, Media, Season, Torrent

@@ -616,15 +616,15 @@ class _Layout:
         skip = lt.file_flags_t.flag_pad_file | lt.file_flags_t.flag_symlink
         indexes = [i for i in range(storage.num_files()) if not storage.file_flags(i) & skip]
         raw = [storage.file_path(i) for i in indexes]
-        safe = unique_paths([safe_relative_path(path, f"file-{i}") for i, path in zip(indexes, raw)])
+        safe = unique_paths([safe_relative_path(path, f"file-{i}") for i, path in zip(indexes, raw, strict=True)])
         files = tuple(
             TorrentFile(index=i, path=str(path), size=storage.file_size(i), offset=storage.file_offset(i))
-            for i, path in zip(indexes, safe)
+            for i, path in zip(indexes, safe, strict=True)
         )
         return cls(
             name=info.name(),
             files=files,
-            renames=[(i, str(path)) for i, old, path in zip(indexes, raw, safe) if PurePosixPath(old) != path],
+            renames=[(i, str(path)) for i, old, path in zip(indexes, raw, safe, strict=True) if PurePosixPath(old) != path],
             num_files=storage.num_files(),
             num_pieces=info.num_pieces(),
             piece_length=info.piece_length(),

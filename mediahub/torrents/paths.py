@@ -19,7 +19,7 @@ MAX_NAME_BYTES = 200
 MAX_PATH_BYTES = 1000
 _MAX_SUFFIX_CHARS = 16
 
-_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*/\\]')  # separators too: one component
 _SEPARATORS = re.compile(r"[\\/]+")
 _WINDOWS_DEVICES = frozenset(
     ["con", "prn", "aux", "nul"] + [f"com{i}" for i in range(1, 10)] + [f"lpt{i}" for i in range(1, 10)]
@@ -31,7 +31,7 @@ class UnsafePath(ValueError):
 
 
 def safe_name(name: str) -> str | None:
-    """One path component with reserved characters replaced; None when nothing usable is left."""
+    """One path component (separators replaced too); None when nothing usable is left."""
     name = _UNSAFE_CHARS.sub("_", unicodedata.normalize("NFC", name))
     name = name.strip().rstrip(". ")  # trailing dots/spaces also turn ".." into ""
     if not name:
