@@ -31,6 +31,7 @@ from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
 from mediahub.metadata.enrich import Enricher
 from mediahub.settings import Settings
+from mediahub.streaming.service import Streaming
 from mediahub.torrents.engine import TorrentEngine
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Hub:
         self.enricher: Enricher | None = None
         self.engine: TorrentEngine | None = None  # the libtorrent session
         self.downloads: Downloads | None = None  # library items <-> torrents
+        self.streaming: Streaming | None = None  # stream sources, transcode slots, finalize
         self.default_profile_id: str = ""
         self._add_lock = asyncio.Lock()
         self._closers: list[Callable[[], Awaitable[None]]] = []
@@ -74,7 +76,8 @@ class Hub:
         self.engine = TorrentEngine(s)
         await self.engine.start()
         self._closers.append(self.engine.close)  # after the downloads service: closers run in reverse
-        self.downloads = Downloads(s, self.bus, self.engine)
+        self.streaming = Streaming(s, self.engine)
+        self.downloads = Downloads(s, self.bus, self.engine, finalize=self.streaming.finalize)
         await self.downloads.start()
         self._closers.append(self.downloads.close)
         log.info("mediahub ready: data in %s", s.data_dir)

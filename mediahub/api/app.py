@@ -26,10 +26,11 @@ from mediahub.api.media import MediaController
 from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
 from mediahub.api.security import HostGuard, TokenBrake, refuse_nul
+from mediahub.api.stream import StreamController
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
-CONTROLLERS: list = [MediaController, ProfileController, ImageController, DownloadController]
+CONTROLLERS: list = [MediaController, ProfileController, ImageController, DownloadController, StreamController]
 
 
 @get("/health", summary="Liveness; no token needed", tags=["health"], security=[{}])  # [{}]: anonymous is fine

@@ -30,7 +30,8 @@ BROWSER_H264_PIX_FMTS = frozenset({"yuv420p", "yuvj420p"})
 WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "vorbis", "opus"})
 MP4_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov"})
 TEXT_SUBTITLES = frozenset({"subrip", "ass", "ssa", "webvtt", "mov_text", "text"})
-INPUT_OPTIONS = {"analyzeduration": "1000000"}  # microseconds
+# How much FFmpeg reads to settle codec parameters: 1 s or 1 MiB, whichever comes first.
+INPUT_OPTIONS = {"analyzeduration": "1000000", "probesize": str(1 << 20)}
 
 
 class Action(enum.Enum):
@@ -79,8 +80,8 @@ class MediaPlan:
 def open_input(target: str | BlockingReader) -> av.container.InputContainer:
     """Open a file or a byte source's reader for demuxing.
 
-    One second of packets settles every codec parameter we use; FFmpeg's default of five
-    would make a stream of a downloading file wait for five seconds of it to arrive.
+    That much settles every codec parameter we use; FFmpeg's defaults (5 s, 5 MB) would
+    make a stream of a downloading file wait for that much of it to arrive.
     """
     return av.open(target, metadata_errors="ignore", container_options=INPUT_OPTIONS)
 

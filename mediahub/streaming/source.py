@@ -88,16 +88,14 @@ class FileSource:
             os.close(fd)
 
 
-class ReadCancelled(OSError):
-    """The job reading through a `BlockingReader` was cancelled (client went away)."""
-
-
 class BlockingReader(io.RawIOBase):
     """A blocking, seekable file object over a `ByteSource`, for PyAV in a worker thread.
 
-    Each read is run on `loop` and waited for; `cancel()` (from any thread) fails the read
-    in progress and every later one at once, so a job blocked on a slow torrent ends
-    promptly when its client disconnects.
+    Each read is run on `loop` and waited for. `cancel()` (from any thread) ends the read
+    in progress and every later one at once with end-of-file, so a job blocked on a slow
+    torrent ends promptly when its client disconnects. (EOF rather than an exception:
+    FFmpeg cannot pass a Python exception through, and whoever cancelled ignores the
+    result anyway.)
     """
 
     def __init__(self, source: ByteSource, loop: asyncio.AbstractEventLoop) -> None:
@@ -134,13 +132,13 @@ class BlockingReader(io.RawIOBase):
             n = max(0, self._source.size - self._pos)
         with self._lock:
             if self._cancelled.is_set():
-                raise ReadCancelled("read cancelled")
+                return b""
             future = asyncio.run_coroutine_threadsafe(self._source.read(self._pos, n), self._loop)
             self._pending = future
         try:
             data = future.result()
         except concurrent.futures.CancelledError:
-            raise ReadCancelled("read cancelled") from None
+            return b""
         finally:
             with self._lock:
                 self._pending = None

@@ -1,0 +1,137 @@
+"""The streaming service on the Hub: what a stream request points at, and how to open it.
+
+`Streaming.target()` checks a (profile, media, episode) triple against the database and
+says where the bytes are: the finished library file, or a file of a torrent that may still
+be downloading. `open()` gives a `ByteSource` for either; `plan()` decides (and remembers)
+whether the browser takes the file as it is or needs a transmux. The transcode limiter and
+the finalize queue live here too, so the HTTP layer and notebooks share them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from mediahub.db.tables import Download, Episode, Media, Torrent
+from mediahub.errors import BadRequest, NotFound
+from mediahub.library import layout, playback
+from mediahub.settings import Settings
+from mediahub.streaming.finalize import FinalizeResult, finalize
+from mediahub.streaming.probe import MediaPlan, probe
+from mediahub.streaming.source import ByteSource, FileSource
+from mediahub.streaming.subtitles import Subtitle, read_manifest
+from mediahub.streaming.transmux import TranscodeLimiter
+
+if TYPE_CHECKING:
+    from mediahub.torrents.engine import TorrentEngine
+
+PLAN_CACHE_SIZE = 256
+
+
+class NotReady(Exception):
+    """The bytes cannot be served yet (metadata unknown, first pieces missing): answer 202."""
+
+    def __init__(self, message: str, progress: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.progress = progress
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one stream's bytes are, as far as the database knows."""
+
+    name: str  # file name; its extension names the container
+    status: str  # DownloadStatus of the download that holds the file
+    progress: float
+    error: str | None
+    library_file: Path | None  # the finished, browser-safe file (status "ready")
+    infohash: str | None
+    file_index: int | None
+
+
+class Streaming:
+    def __init__(self, settings: Settings, engine: TorrentEngine | None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.limiter = TranscodeLimiter(settings.max_transcodes)
+        self._plans: collections.OrderedDict[tuple[Any, ...], MediaPlan] = collections.OrderedDict()
+        self._finalizing = asyncio.Semaphore(1)  # one finalize at a time: it may transcode a whole film
+
+    async def target(self, profile_id: str, media_id: str, episode_id: str | None) -> Target:
+        """Resolve a request in the acting profile's scope (404 for others' ids, 400 for a bad episode)."""
+        media = await Media.select().where((Media.id == media_id) & (Media.profile == profile_id)).first()
+        if media is None:
+            raise NotFound("Media not found.")
+        key = await playback.episode_key(media, episode_id)  # 400 unless the episode is this show's
+        if key:
+            row = await Episode.select().where(Episode.id == key).first()
+            download = await Download.select().where(Download.id == row["download"]).first() if row else None
+        else:
+            row = media
+            download = await Download.select().where(Download.media == media_id).order_by(Download.added_at).first()
+        if row is None or download is None:
+            raise NotReady("This episode has no download yet.", 0.0)
+        torrent = await Torrent.select().where(Torrent.infohash == download["infohash"]).first() or {}
+        status = torrent.get("status", "added")
+        virtual = row["file_path"]
+        return Target(
+            name=PurePosixPath(virtual).name if virtual else "",
+            status=status,
+            progress=torrent.get("progress", 0.0),
+            error=torrent.get("error"),
+            library_file=self._host_path(virtual) if status == "ready" and virtual else None,
+            infohash=download["infohash"],
+            file_index=row["file_index"],
+        )
+
+    async def open(self, target: Target) -> ByteSource:
+        """The finished file, or a reader of the torrent file that waits for its pieces."""
+        if target.library_file is not None:
+            try:
+                return await FileSource.open(target.library_file)
+            except FileNotFoundError:
+                raise NotFound("The library file is missing on disk.") from None
+        if self.engine is None or target.infohash is None or target.file_index is None:
+            raise NotReady("The torrent's metadata is still being fetched.", target.progress)
+        files = self.engine.files(target.infohash) if self.engine.status(target.infohash) else None
+        if not files:
+            raise NotReady("The torrent's metadata is still being fetched.", target.progress)
+        return self.engine.open_file(target.infohash, target.file_index)
+
+    async def plan(self, target: Target, source: ByteSource, timeout: float) -> MediaPlan:
+        """Direct or transmux, and per stream copy or convert; remembered per file."""
+        # A finished file is known by its validator (finalize replaces files, never edits them).
+        key = (source.path, source.etag) if isinstance(source, FileSource) else (target.infohash, target.file_index)
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = await asyncio.wait_for(probe(source, target.name), timeout)
+            except TimeoutError:
+                raise NotReady("Waiting for the start of the file to arrive.", target.progress) from None
+            self._plans[key] = plan
+            if len(self._plans) > PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
+        self._plans.move_to_end(key)
+        return plan
+
+    def subtitles(self, target: Target) -> list[Subtitle]:
+        """The WebVTT tracks finalize extracted; none until the library file is ready."""
+        return read_manifest(target.library_file) if target.library_file else []
+
+    async def finalize(self, source: Path, dest: Path, sidecars: Sequence[Path] = ()) -> FinalizeResult:
+        """Make the library's browser-safe copy of a finished download (see `finalize.py`)."""
+        async with self._finalizing:
+            return await asyncio.to_thread(
+                finalize, source, dest, keep_original=self.settings.keep_original, sidecars=sidecars
+            )
+
+    def _host_path(self, virtual: str) -> Path | None:
+        try:
+            return layout.host_path(self.settings.library_dir, virtual)
+        except ValueError:  # not under /library, or escaping it (UnsafePath)
+            return None
