@@ -250,3 +250,20 @@ async def test_hostile_names_stay_inside_the_save_path(engine: TorrentEngine, sw
         assert content == expected, (file, len(content), len(expected), content.find(expected[-100:]), engine.files(infohash))
     outside = [p for p in (tmp_path / "box").rglob("*") if p.is_file() and not p.is_relative_to(save)]
     assert outside == []
+
+
+async def test_prefetch_fetches_the_head_and_tail_of_a_video_first(engine: TorrentEngine, swarm: Swarm, tmp_path: Path):
+    data = os.urandom(16 * MIB)
+    seed = swarm.seed({"prefetch.mkv": data}, upload_limit=1 * MIB)
+    async with engine.subscribe(seed.infohash, (PieceFinished,)) as events:
+        infohash = await download(engine, seed.magnet, tmp_path / "dl")
+        engine.prefetch(infohash, 0)
+        wanted = {0, 1, seed.num_pieces - 1}
+        async with asyncio.timeout(10):
+            async for event in events:
+                wanted.discard(event.piece)  # type: ignore[union-attr]
+                if not wanted:
+                    break
+    assert engine.status(infohash).progress < 50  # type: ignore[union-attr]
+    async with engine.open_file(infohash, 0) as reader:
+        assert await reader.read(len(data) - 100, 100, timeout=1) == data[-100:]

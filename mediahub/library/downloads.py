@@ -146,13 +146,15 @@ class Downloads:
         async with self._locks[infohash]:
             files = self.engine.files(infohash) or ()
             try:
-                wanted = await self._map_items(infohash, files)
+                wanted, videos = await self._map_items(infohash, files)
             except NoVideo as exc:
                 await self._set(infohash, status="error", error=str(exc))
                 return
             if not wanted:
                 return  # released meanwhile
             self.engine.set_file_priorities(infohash, {index: NORMAL_PRIORITY for index in wanted})
+            for index in videos[:1]:  # what a viewer most likely plays first
+                self.engine.prefetch(infohash, index)
             row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
             total = sum(f.size for f in files if f.index in wanted)
             status = row["status"] if row and row["status"] != "added" else "downloading"
@@ -227,9 +229,11 @@ class Downloads:
 
     # -- rows ---------------------------------------------------------------------------------
 
-    async def _map_items(self, infohash: str, files: tuple[TorrentFile, ...]) -> set[int]:
-        """Write every holding item's file rows; returns the union of wanted file indexes."""
+    async def _map_items(self, infohash: str, files: tuple[TorrentFile, ...]) -> tuple[set[int], list[int]]:
+        """Write every holding item's file rows; returns the union of wanted file indexes
+        and the video files in viewing order (a movie's feature, a show's first episode)."""
         wanted: set[int] = set()
+        videos: list[int] = []
         name = self._name(infohash)
         for download in await Download.select().where(Download.infohash == infohash):
             media = await Media.select().where(Media.id == download["media"]).first()
@@ -239,11 +243,12 @@ class Downloads:
             hint = download["name"] or name or media["title"]
             selection = await asyncio.to_thread(select, files, media["type"], hint)
             wanted |= selection.wanted
+            videos += [selection.movie.index] if selection.movie else [e.file_index for e in selection.episodes]
             if selection.movie is not None:
                 await self._map_movie(media, selection.movie)
             else:
                 await self._map_show(media, download["id"], selection.episodes)
-        return wanted
+        return wanted, videos
 
     async def _name_unnamed(
         self, media: dict[str, Any], infohash: str, name: str | None, files: tuple[TorrentFile, ...]

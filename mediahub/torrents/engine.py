@@ -318,6 +318,18 @@ class TorrentEngine:
             progress[file.index] = round(100.0 * had / (last - first + 1), 2)
         return progress
 
+    def prefetch(self, infohash: str, file_index: int) -> None:
+        """Fetch a video's first two and last piece before anything else: a player asks for
+        them first (headers, MP4 `moov`, MKV cues), usually right after adding."""
+        torrent = self._get(infohash)
+        file, pieces = self._file(torrent, file_index), torrent.pieces
+        assert pieces is not None
+        first = file.offset // pieces.piece_length
+        last = (file.offset + max(file.size, 1) - 1) // pieces.piece_length
+        deadlines = {piece: 100 * n for n, piece in enumerate(range(first, min(first + 2, last + 1)))}
+        deadlines.setdefault(last, 300)
+        pieces.hold(("prefetch", file_index), deadlines)
+
     def file_path(self, infohash: str, file_index: int) -> Path:
         """Where a file of the torrent is (or will be) on disk."""
         torrent = self._get(infohash)
