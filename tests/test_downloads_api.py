@@ -267,3 +267,20 @@ async def test_torrent_without_video_fails_and_can_be_retried(api: Api, swarm: S
     retried = await api.post(f"/api/media/{media_id}/retry")
     assert retried.status_code == 202 and retried.json()["status"] in ("added", "downloading", "error")
     await wait_status(api, media_id, "error", 10)
+
+
+async def test_mkv_becomes_a_browser_safe_library_mp4_and_goes_with_its_item(
+    api: Api, swarm: Swarm, mkv_file: Path, settings: Settings
+):
+    srt = b"1\n00:00:00,500 --> 00:00:01,500\nHello from the sidecar\n"
+    seed = swarm.seed({"Remux.Me.2015/Remux.Me.2015.mkv": mkv_file, "Remux.Me.2015/Remux.Me.2015.en.srt": srt})
+    created = await add(api, seed.magnet)
+    done = await wait_status(api, created["id"], "ready")
+    assert done["filePath"] == "/library/movies/Remux Me (2015)/Remux Me (2015).mp4"
+    video = library_file(settings, done["filePath"])
+    assert video.read_bytes()[4:8] == b"ftyp"
+    assert [p.suffix for p in video.parent.glob("*.vtt")] == [".vtt"]  # the sidecar, as WebVTT
+    original = settings.downloads_dir / seed.infohash / "Remux.Me.2015" / "Remux.Me.2015.mkv"
+    assert original.read_bytes() == mkv_file.read_bytes()  # the torrent keeps its data (seeding)
+    assert (await api.delete(f"/api/media/{created['id']}")).status_code == 204
+    assert not video.parent.exists() and not original.exists()
