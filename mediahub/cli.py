@@ -98,7 +98,8 @@ class LocalBackend:
         return msgspec.to_builtins(await (await self._library()).list(media_type))
 
     async def progress(self, media_id: str) -> dict[str, Any]:
-        return msgspec.to_builtins(await (await self._library()).get(media_id))
+        profile_id = (await self._actor()).profile_id
+        return msgspec.to_builtins(await self._hub.downloads.progress(profile_id, media_id))
 
     async def profiles(self) -> list[dict[str, Any]]:
         return msgspec.to_builtins(await self._hub.profiles.list(await self._actor()))

@@ -86,3 +86,16 @@ def test_local_mode_opens_the_library_in_process(tmp_path):
     listing = mediahub("--local", "ls", "--json", env=env)
     assert [(i["title"], i["year"]) for i in json.loads(listing.stdout)] == [("Big Buck Bunny", 2008)]
     assert_one_line_error(mediahub("--local", "add", "magnet:?dn=no-hash", env=env), "info")
+
+
+def test_watch_draws_progress_until_ready(server, swarm, mp4_file):
+    seed = swarm.seed({"Big.Buck.Bunny.2008.mp4": mp4_file}, piece_size=16 * 1024)
+    seed.throttle(max(16 * 1024, seed.total_size // 3))  # a few seconds, so there is something to watch
+    media_id = remote(server, "add", seed.magnet).stdout.split("\t")[0]
+    watched = mediahub("--url", server.url, "watch", media_id, env=server.env, timeout=120)
+    assert watched.returncode == 0, watched.stderr
+    lines = watched.stdout.strip().splitlines()
+    assert lines[-1].startswith("[" + "#" * 30 + "] 100.0%  ready")
+    assert len(lines) >= 2 and any(" downloading" in line for line in lines)
+    row = remote(server, "ls").stdout.strip().splitlines()[1]
+    assert row.split()[:4] == [media_id, "movie", "ready", "100.0%"] and row.endswith("Big Buck Bunny (2008)")

@@ -95,3 +95,23 @@ async def test_closing_the_dashboard_stops_its_tasks(hub):
     board.add_box.text.value = magnet()
     board.add_box.button.click()  # a stale button in an old output does nothing
     assert not board.tasks.pending and await hub.library.list() == []
+
+
+async def test_progress_bar_reaches_100_from_real_events(hub, swarm, mp4_file):
+    seed = swarm.seed({"Big.Buck.Bunny.2008.mp4": mp4_file}, piece_size=16 * 1024)
+    seed.throttle(max(16 * 1024, seed.total_size // 3))  # a few seconds of visible progress
+    board = await opened(hub)
+    try:
+        board.add_box.text.value = seed.magnet
+        board.add_box.button.click()
+        await until(lambda: board.table.rows, 10, "the row")
+        (row,) = board.table.rows.values()
+        values, numbers = [], []
+        row.bar.observe(lambda change: values.append(change["new"]), "value")
+        row.numbers.observe(lambda change: numbers.append(change["new"]), "value")
+        assert await board.wait_ready(row.media_id, timeout=60) == "ready"
+        assert row.bar.value == 100 and row.bar.bar_style == "success"
+        assert any(0 < value < 100 for value in values), values  # it moved on the way, event by event
+        assert any("peers" in text and "/s" in text for text in numbers), numbers
+    finally:
+        board.close()

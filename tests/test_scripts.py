@@ -35,6 +35,19 @@ def test_add_magnets_adds_each_line_and_reports_refusals(server, tmp_path):
     assert sorted(titles) == ["Sintel", "Tears of Steel"]
 
 
+def test_add_magnets_waits_until_every_download_is_ready(server, swarm, mp4_file, tmp_path):
+    seeds = [swarm.seed({name: mp4_file}, piece_size=16 * 1024) for name in ("Sintel.2010.mp4", "Elephants.Dream.2006.mp4")]
+    magnets = tmp_path / "magnets.txt"
+    magnets.write_text("\n".join(seed.magnet for seed in seeds) + "\n")
+    result = script("add_magnets.py", str(magnets), "--timeout", "90", "--interval", "0.2", server=server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(line.split("\t")[2] for line in result.stdout.splitlines() if line.startswith("ready")) == [
+        "Elephants Dream",
+        "Sintel",
+    ]
+    assert result.stdout.strip().splitlines()[-1] == "2 added, 0 refused, 2 ready, 0 failed, 0 unfinished"
+
+
 def test_export_library_writes_a_csv_with_every_item(server, tmp_path):
     for name in ("Sintel.2010.mkv", "Big.Buck.Bunny.2008.mp4"):
         httpx.post(f"{server.url}/api/media", headers=auth(server), json={"magnetLink": magnet(name)}).raise_for_status()

@@ -31,7 +31,9 @@ class Dashboard(widgets.VBox):
         self.tasks = TaskSet(self.show_error)
         self.loaded = asyncio.Event()  # set once the table shows the library as it was
         self.add_box = AddBox(self.library, self.tasks, self._added)
-        self.table = LibraryTable(hub, self.library, self.tasks, self.preview)
+        if hub.downloads is None:
+            raise RuntimeError("Open the hub first: `hub = await Hub.open()`.")
+        self.table = LibraryTable(hub.downloads, self.library, self.tasks, self.preview)
         self.continue_row = ContinueRow(self.library, self.tasks, self.preview)
         self.player = Preview(hub, self.library)
         self._subscription = hub.bus.subscribe()  # before loading: no event falls in between

@@ -8,17 +8,17 @@ the rows holding that torrent (one progress query each, coalesced while one is r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from html import escape
-from typing import Any
 
 import ipywidgets as widgets
 
 from mediahub.cli import human_size
 from mediahub.errors import NotFound
 from mediahub.events import DownloadAdded, Event, MediaAdded, MediaMerged, TorrentChanged, TorrentReleased
-from mediahub.hub import Hub
+from mediahub.library.downloads import Downloads
 from mediahub.library.media import Library
+from mediahub.library.progress import ProgressView
 from mediahub.library.views import MediaDetail
 from mediahub.notebook.tasks import TaskSet, close_tree
 
@@ -53,30 +53,31 @@ class Row(widgets.HBox):
         year = f" ({media.year})" if media.year else ""
         self.title.value = f"<b>{escape(media.title)}</b>{year} <small>{media.type}</small>"
 
-    def show(self, progress: dict[str, Any]) -> None:
-        """Show one progress answer (`Downloads.progress` / `GET /progress` fields)."""
-        self.status = progress["status"]
-        self._on_change()
-        self.bar.value = progress["progress"]
+    def show(self, progress: ProgressView) -> None:
+        self.status = progress.status
+        self.bar.value = progress.progress
         self.bar.bar_style = BAR_STYLES.get(self.status, "info")
-        parts = [f"{progress['progress']:.1f}%", self.status]
-        if progress.get("isActive") and progress.get("downloadSpeed") is not None:
-            parts.append(f"↓ {human_size(progress['downloadSpeed'])}/s · {progress.get('peers', 0)} peers")
-        if progress.get("error"):
-            parts.append(f'<span style="color:#b00020">{escape(progress["error"])}</span>')
+        parts = [f"{progress.progress:.1f}%", self.status]
+        if progress.is_active:
+            parts.append(f"↓ {human_size(progress.download_speed)}/s · {progress.peers} peers")
+        if isinstance(progress.error, str):
+            parts.append(f'<span style="color:#b00020">{escape(progress.error)}</span>')
         self.numbers.value = " · ".join(parts)
         paused = self.status == "paused"
         self.pause.icon, self.pause.tooltip = ("play-circle", "Resume") if paused else ("pause", "Pause")
         self.pause.disabled = not (paused or self.status in PAUSABLE)
+        self._on_change()
 
 
 class LibraryTable(widgets.VBox):
-    def __init__(self, hub: Hub, library: Library, tasks: TaskSet, on_preview: Callable[[str, str | None], None]):
+    def __init__(
+        self, downloads: Downloads, library: Library, tasks: TaskSet, on_preview: Callable[[str, str | None], None]
+    ):
         self.rows: dict[str, Row] = {}
         self.hashes: dict[str, set[str]] = {}  # infohash -> media ids showing it
         self.empty = widgets.HTML("<i>The library is empty: add a magnet above.</i>")
         self.on_preview = on_preview
-        self._hub = hub
+        self._downloads = downloads
         self._library = library
         self._tasks = tasks
         self._change = asyncio.Event()  # replaced on every change: waiters wake, new ones wait anew
@@ -153,19 +154,20 @@ class LibraryTable(widgets.VBox):
 
     async def refresh(self, row: Row) -> None:
         try:
-            row.show(await self._progress(row.media_id))
+            row.show(await self._downloads.progress(self._library.profile_id, row.media_id))
         except NotFound:
             self.remove_row(row.media_id)
 
-    async def _progress(self, media_id: str) -> dict[str, Any]:
-        detail = await self._library.get(media_id)
-        return {"status": detail.status, "progress": detail.progress, "error": detail.error}
-
     def toggle_pause(self, row: Row) -> None:
-        async def toggle() -> None:
-            raise NotImplementedError("pause/resume needs hub.downloads")
+        row.pause.disabled = True  # until the new status shows
+        change = self._downloads.resume if row.status == "paused" else self._downloads.pause
+        self._tasks.spawn(self._change_and_refresh(row, change(self._library.profile_id, row.media_id)), "pause")
 
-        self._tasks.spawn(toggle(), "pause")
+    async def _change_and_refresh(self, row: Row, change: Awaitable[None]) -> None:
+        try:
+            await change
+        finally:
+            await self.refresh(row)
 
     def delete(self, row: Row) -> None:
         row.delete.disabled = True
