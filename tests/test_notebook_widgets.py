@@ -115,3 +115,24 @@ async def test_progress_bar_reaches_100_from_real_events(hub, swarm, mp4_file):
         assert any("peers" in text and "/s" in text for text in numbers), numbers
     finally:
         board.close()
+
+
+async def test_pause_and_resume_buttons(hub, swarm, mp4_file):
+    seed = swarm.seed({"Sintel.2010.mp4": mp4_file}, piece_size=16 * 1024)
+    seed.throttle(16 * 1024)  # slow enough to still be downloading when we click
+    board = await opened(hub)
+    try:
+        added = await hub.library.add(magnet_link=seed.magnet)
+        await until(lambda: added.media.id in board.table.rows, 10, "the row")
+        row = board.table.rows[added.media.id]
+        await until(lambda: row.status == "downloading", 30, "the download to start")
+        row.pause.click()
+        await until(lambda: row.status == "paused", 10, "the paused row")
+        assert row.pause.tooltip == "Resume" and row.bar.bar_style == "warning"
+        assert (await hub.downloads.progress(hub.default_profile_id, row.media_id)).status == "paused"
+        seed.throttle(None)
+        row.pause.click()
+        assert await board.wait_ready(row.media_id, timeout=60) == "ready"
+    finally:
+        board.close()
+        seed.throttle(None)
