@@ -12,6 +12,7 @@ from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode
 
+import httpx
 import ipywidgets as widgets
 
 from mediahub.errors import BadRequest
@@ -27,7 +28,7 @@ class Preview(widgets.VBox):
     def __init__(self, hub: Hub, library: Library) -> None:
         self.caption = widgets.HTML()
         self.video = widgets.HTML()
-        self.url: str | None = None  # the stream URL now playing
+        self.url: str | None = None  # the stream URL now playing (with #t= or &start= for the position)
         self._hub = hub
         self._library = library
         self._token: tuple[str, str] | None = None  # (token id, token)
@@ -42,11 +43,13 @@ class Preview(widgets.VBox):
         query = {"token": await self._token_value()}
         if episode_id:
             query["episodeId"] = episode_id
-        self.url = f"{base}/api/media/{media_id}/stream?{urlencode(query)}"
-        start = f"#t={position:.3f}" if position > 0 else ""
+        url = f"{base}/api/media/{media_id}/stream?{urlencode(query)}"
+        if position > 0:  # a ranged file seeks itself (#t=); a transmuxed stream begins there (start=)
+            url += f"#t={position:.3f}" if await _serves_ranges(url) else f"&start={position:.3f}"
+        self.url = url
         self.caption.value = f"<b>{escape(media.title)}</b>" + (f" from {_clock(position)}" if position > 0 else "")
         self.video.value = (
-            f'<video src="{escape(self.url + start)}" controls autoplay muted playsinline preload="auto" '
+            f'<video src="{escape(url)}" controls autoplay muted playsinline preload="auto" '
             'style="max-width:100%;max-height:360px;background:#000"></video>'
         )
 
@@ -107,6 +110,13 @@ class ContinueRow(widgets.VBox):
         )
         button.on_click(lambda _: self._on_preview(item.id, episode))
         return button
+
+
+async def _serves_ranges(url: str) -> bool:
+    """Whether the stream is a file served with byte ranges (API.md: HEAD says so, quickly)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        head = await client.head(url)
+    return head.status_code == 200 and head.headers.get("accept-ranges") == "bytes"
 
 
 def _clock(seconds: float) -> str:
