@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 
+from tests.hubs import magnet
 from tests.server_process import MEDIAHUB, ServerProcess, loopback_env
 
 
@@ -18,10 +18,6 @@ def remote(server: ServerProcess, *args: str, **env: str) -> subprocess.Complete
     return mediahub("--url", server.url, *args, env={**server.env, **env})
 
 
-def magnet(name: str) -> str:
-    return f"magnet:?xt=urn:btih:{secrets.token_hex(20)}&dn={name}"
-
-
 def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
     assert result.returncode == 1, result
     assert result.stdout == ""
@@ -31,7 +27,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -
 
 
 def test_add_then_ls_shows_the_item(server):
-    added = remote(server, "add", magnet("Sintel.2010.720p.mkv"))
+    added = remote(server, "add", magnet(name="Sintel.2010.720p.mkv"))
     assert added.returncode == 0, added.stderr
     media_id, status, title = added.stdout.strip().split("\t")
     assert (status, title) == ("added", "Sintel (2010)")
@@ -42,7 +38,7 @@ def test_add_then_ls_shows_the_item(server):
     assert header.split() == ["ID", "TYPE", "STATUS", "PROGRESS", "TITLE"]
     assert row.split()[:3] == [media_id, "movie", "added"] and row.endswith("Sintel (2010)")
 
-    again = remote(server, "add", magnet("The.Wire.S01E01.720p.mkv"), "--type", "tv")
+    again = remote(server, "add", magnet(name="The.Wire.S01E01.720p.mkv"), "--type", "tv")
     assert again.returncode == 0, again.stderr
     shows = remote(server, "ls", "--type", "tv")
     assert "The Wire" in shows.stdout and "Sintel" not in shows.stdout
@@ -81,7 +77,7 @@ def test_tokens_and_profiles(server):
 
 def test_local_mode_opens_the_library_in_process(tmp_path):
     env = loopback_env(tmp_path / "local-data")
-    added = mediahub("--local", "add", magnet("Big.Buck.Bunny.2008.mp4"), env=env)
+    added = mediahub("--local", "add", magnet(name="Big.Buck.Bunny.2008.mp4"), env=env)
     assert added.returncode == 0, added.stderr
     listing = mediahub("--local", "ls", "--json", env=env)
     assert [(i["title"], i["year"]) for i in json.loads(listing.stdout)] == [("Big Buck Bunny", 2008)]

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.server_process import ServerProcess, start_server
-from tests.test_cli import magnet
+from tests.hubs import magnet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def script(name: str, *args: str, server: ServerProcess) -> subprocess.Completed
 
 def test_add_magnets_adds_each_line_and_reports_refusals(server, tmp_path):
     magnets = tmp_path / "magnets.txt"
-    first, second = magnet("Sintel.2010.mkv"), magnet("Tears.of.Steel.2012.mp4")
+    first, second = magnet(name="Sintel.2010.mkv"), magnet(name="Tears.of.Steel.2012.mp4")
     magnets.write_text(f"# my list\n{first}\n\nnot a magnet\n{second}\n{first}\n")
     result = script("add_magnets.py", str(magnets), "--no-wait", server=server)
     assert result.returncode == 1  # one line was refused
@@ -50,7 +50,7 @@ def test_add_magnets_waits_until_every_download_is_ready(server, swarm, mp4_file
 
 def test_export_library_writes_a_csv_with_every_item(server, tmp_path):
     for name in ("Sintel.2010.mkv", "Big.Buck.Bunny.2008.mp4"):
-        httpx.post(f"{server.url}/api/media", headers=auth(server), json={"magnetLink": magnet(name)}).raise_for_status()
+        httpx.post(f"{server.url}/api/media", headers=auth(server), json={"magnetLink": magnet(name=name)}).raise_for_status()
     out = tmp_path / "library.csv"
     result = script("export_library.py", "-o", str(out), server=server)
     assert result.returncode == 0, result.stderr
