@@ -14,10 +14,11 @@ from html import escape
 import ipywidgets as widgets
 
 from mediahub.hub import Hub
+from mediahub.library.progress import TERMINAL_STATUSES
 from mediahub.library.views import MediaDetail
 from mediahub.notebook.add import AddBox
 from mediahub.notebook.player import ContinueRow, Preview
-from mediahub.notebook.table import TERMINAL, LibraryTable
+from mediahub.notebook.table import LibraryTable
 from mediahub.notebook.tasks import TaskSet, close_tree
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Dashboard(widgets.VBox):
 
         def finished() -> bool:
             row = self.table.rows.get(media_id)
-            return row is not None and row.status in TERMINAL
+            return row is not None and row.status in TERMINAL_STATUSES
 
         await self.table.wait_for(finished, timeout)
         return self.table.rows[media_id].status

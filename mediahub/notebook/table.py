@@ -24,7 +24,6 @@ from mediahub.notebook.tasks import TaskSet, close_tree
 
 BAR_STYLES = {"ready": "success", "completed": "success", "error": "danger", "paused": "warning"}
 PAUSABLE = {"added", "downloading"}
-TERMINAL = {"ready", "error"}
 
 
 class Row(widgets.HBox):
