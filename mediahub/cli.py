@@ -15,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import httpx
 import msgspec
@@ -238,8 +238,15 @@ def serve(args: argparse.Namespace) -> None:
 # ---- argument parsing ----------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with our one-line errors (no usage dump); exit code 2 as usual for usage errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"mediahub: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mediahub", description="Self-hosted media library: magnet in, streaming video out.")
+    parser = _Parser(prog="mediahub", description="Self-hosted media library: magnet in, streaming video out.")
     parser.add_argument("--url", help=f"server URL (env MEDIAHUB_URL; default {DEFAULT_URL})")
     parser.add_argument("--token", help="API token (env MEDIAHUB_TOKEN; default: <data dir>/owner.token)")
     parser.add_argument("--profile", help="act as this profile id (owner token only)")

@@ -50,8 +50,10 @@ def test_bad_input_is_one_line_and_nonzero(server):
     assert remote(server, "ls").stdout.startswith("The library is empty")  # nothing was added
     assert_one_line_error(remote(server, "ls", MEDIAHUB_TOKEN="mh_wrong-token-0000000000"), "Invalid API token")
 
-    usage = mediahub("add", env=server.env)  # argparse: usage on stderr, exit 2
-    assert usage.returncode == 2 and "usage: mediahub" in usage.stderr
+    usage = mediahub("add", env=server.env)  # a usage error: exit 2, like any argparse tool
+    assert usage.returncode == 2 and usage.stderr.count("\n") == 1
+    assert usage.stderr.startswith("mediahub: error: the following arguments are required: magnet")
+    assert mediahub("ls", "--type", "film", env=server.env).stderr.count("\n") == 1
 
 
 def test_no_server_and_no_token_say_what_to_do(server, tmp_path):
