@@ -77,6 +77,7 @@ class Hub:
         await self.engine.start()
         self._closers.append(self.engine.close)  # after the downloads service: closers run in reverse
         self.streaming = Streaming(s, self.engine)
+        self._closers.append(self.streaming.close)
         self.downloads = Downloads(s, self.bus, self.engine, finalize=self.streaming.finalize)
         await self.downloads.start()
         self._closers.append(self.downloads.close)

@@ -44,16 +44,19 @@ def make_media(
     noise: bool = False,
     subtitles: tuple[tuple[float, float, str], ...] = (),
     container_options: dict[str, str] | None = None,
+    interleaved: bool = True,
 ) -> Path:
     """Encode `seconds` of testsrc2 (+ sine) into `path` and return it.
 
     `noise` adds per-frame noise so the encoder cannot compress it away (for files that
-    must be big); `subtitles` adds a SubRip text track (Matroska only).
+    must be big); `subtitles` adds a SubRip text track (Matroska only); `interleaved=False`
+    writes all video before all audio, like a badly made file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     gop = max(1, round(GOP_SECONDS * fps))
-    with av.open(str(path), "w", format=fmt, options=container_options or {}) as out:
+    options = {**(container_options or {}), **({} if interleaved else {"max_interleave_delta": "1"})}
+    with av.open(str(path), "w", format=fmt, options=options) as out:
         video = out.add_stream(vcodec, rate=fps)
         video.width, video.height = size
         video.pix_fmt = pix_fmt
@@ -70,22 +73,27 @@ def make_media(
         sub_out = out.add_stream_from_template(sub_source.streams.subtitles[0]) if sub_source else None
 
         filters = "noise=alls=60:allf=t+u," if noise else ""
+        packets: list[av.Packet] = []
         for frame in _lavfi(
             f"testsrc2=size={size[0]}x{size[1]}:rate={fps}:duration={seconds},{filters}format={pix_fmt}"
         ):
             frame.pict_type = PictureType.NONE  # testsrc2 marks every frame I; let the GOP decide
-            out.mux(video.encode(frame))
-        out.mux(video.encode())
+            packets += video.encode(frame)
+        packets += video.encode()
         if audio is not None:
             for frame in _lavfi(f"sine=frequency=440:sample_rate={SAMPLE_RATE}:duration={seconds}"):
-                frame.pts = None  # let the encoder's resampler re-time regrouped frames
-                out.mux(audio.encode(frame))
-            out.mux(audio.encode())
+                packets += audio.encode(frame)
+            packets += audio.encode()
         if sub_source is not None and sub_out is not None:
             for packet in sub_source.demux(sub_source.streams.subtitles[0]):
                 if packet.size:
                     packet.stream = sub_out
-                    out.mux(packet)
+                    packets.append(packet)
+        if interleaved:  # in time order, as well-made files are
+            packets.sort(key=lambda p: (p.dts if p.dts is not None else p.pts) * p.time_base)
+        for packet in packets:
+            out.mux(packet)
+        if sub_source is not None:
             sub_source.close()
             os.unlink(sub_source.name)
     return path

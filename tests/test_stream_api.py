@@ -55,11 +55,11 @@ def stream_url(media_id: str, **query: object) -> str:
     return f"/api/media/{media_id}/stream" + (f"?{params}" if params else "")
 
 
-async def get_stream(api: Api, url: str, timeout: float = 60, **kwargs: object) -> httpx.Response:
-    """GET, retrying while the server says 202 (what a player's retry loop does)."""
+async def get_stream(api: Api, url: str, timeout: float = 60, method: str = "GET", **kwargs: object) -> httpx.Response:
+    """GET (or HEAD), retrying while the server says 202 (what a player's retry loop does)."""
     deadline = time.monotonic() + timeout
     while True:
-        response = await api.get(url, **kwargs)
+        response = await api.request(method, url, **kwargs)
         if response.status_code != 202:
             return response
         assert time.monotonic() < deadline, "still 202"

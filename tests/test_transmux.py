@@ -14,7 +14,7 @@ import pytest
 from mediahub.streaming.probe import BROWSER_AUDIO, Action, probe_file
 from mediahub.streaming.source import FileSource
 from mediahub.streaming.transmux import TranscodeBusy, TranscodeLimiter, TransmuxError, TransmuxJob
-from tests.media import DURATION, FPS, GOP_SECONDS, make_avi
+from tests.media import DURATION, FPS, GOP_SECONDS, make_avi, make_mkv
 
 pytestmark = pytest.mark.anyio
 
@@ -181,3 +181,16 @@ async def test_garbage_input_is_a_readable_error(tmp_path: Path) -> None:
     with pytest.raises(TransmuxError, match="Cannot stream broken.mkv"):
         await transmux(path, limiter)
     assert limiter.active == 0
+
+
+async def test_start_in_a_badly_interleaved_file_starts_every_stream_there(tmp_path: Path) -> None:
+    """All audio stored after all video: reading on from the seek point finds audio from
+    0 s on. The stream must still begin at the seek point, or the picture stays frozen
+    while that earlier audio plays."""
+    path = make_mkv(tmp_path / "bad.mkv", seconds=10, interleaved=False)
+    data = await transmux(path, TranscodeLimiter(1), start=6.0)
+    with av.open(io.BytesIO(data)) as c:
+        audio = [p for p in c.demux(audio=0) if p.size]
+    audio_seconds = float((audio[-1].pts + audio[-1].duration - audio[0].pts) * audio[0].time_base)
+    assert audio_seconds == pytest.approx(4.0, abs=0.2)  # 6 s .. 10 s, not 0 s .. 10 s
+    assert decode(data).frames == 4 * FPS

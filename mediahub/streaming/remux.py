@@ -45,21 +45,66 @@ def convert(
     input streams (by index) read in the same pass, e.g. subtitles to extract.
     """
     pipes = [_Pipe.open(inp, out, p) for p in (plan.video, plan.audio) if p is not None]
+    trim = None
     if start > 0:
         anchor = inp.streams[(plan.video or plan.audio).index]  # type: ignore[union-attr]
         inp.seek(int(start / anchor.time_base), stream=anchor, backward=True, any_frame=False)
+        trim = _SeekTrim(anchor.index)
     by_index = {p.source.index: p for p in pipes}
     taps = taps or {}
     for packet in inp.demux([inp.streams[i] for i in [*by_index, *taps]]):
         if stop is not None and stop.is_set():
             raise JobCancelled()
-        pipe = by_index.get(packet.stream.index)
-        if pipe is not None:
-            pipe.feed(packet, out)
-        else:
-            taps[packet.stream.index](packet)
+        for ready in trim.admit(packet) if trim is not None else (packet,):
+            pipe = by_index.get(ready.stream.index)
+            if pipe is not None:
+                pipe.feed(ready, out)
+            else:
+                taps[ready.stream.index](ready)
     for pipe in pipes:
         pipe.flush(out)
+
+
+class _SeekTrim:
+    """After a seek, start every stream at the keyframe we landed on.
+
+    A badly interleaved file stores some audio after video of a later time, so reading on
+    from the seek point can turn up audio from long before it; kept, it would start the
+    output there, with a frozen picture until the video begins. Other streams' packets
+    are held until the landing keyframe is read, then whatever ends before it is dropped.
+    """
+
+    MAX_HELD = 10_000  # a video stream that never shows a keyframe: stop holding
+
+    def __init__(self, anchor_index: int) -> None:
+        self.anchor_index = anchor_index
+        self.landing: float | None = None
+        self.held: list[av.Packet] = []
+
+    def admit(self, packet: av.Packet) -> list[av.Packet]:
+        """The packets (this one and/or held ones) to process now, in order."""
+        if self.landing is not None:
+            return [] if self._before_landing(packet) else [packet]
+        if packet.stream.index == self.anchor_index and packet.is_keyframe and packet.size:
+            self.landing = _seconds(packet) or 0.0
+            ready = [p for p in self.held if not self._before_landing(p)] + [packet]
+            self.held = []
+            return ready
+        if packet.stream.index == self.anchor_index or len(self.held) >= self.MAX_HELD:
+            return [packet]
+        self.held.append(packet)
+        return []
+
+    def _before_landing(self, packet: av.Packet) -> bool:
+        begins = _seconds(packet)
+        if begins is None or packet.stream.index == self.anchor_index or self.landing is None:
+            return False
+        return begins + float((packet.duration or 0) * packet.time_base) < self.landing
+
+
+def _seconds(packet: av.Packet) -> float | None:
+    ts = packet.pts if packet.pts is not None else packet.dts
+    return None if ts is None else float(ts * packet.time_base)
 
 
 class _Pipe:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mediahub.torrents.engine import TorrentEngine
 
 PLAN_CACHE_SIZE = 256
+PROBE_LIMIT = 120.0  # seconds a background probe may wait for a file's header to download
 
 
 class NotReady(Exception):
@@ -60,6 +61,7 @@ class Streaming:
         self.engine = engine
         self.limiter = TranscodeLimiter(settings.max_transcodes)
         self._plans: collections.OrderedDict[tuple[Any, ...], MediaPlan] = collections.OrderedDict()
+        self._probing: dict[tuple[Any, ...], asyncio.Task[MediaPlan]] = {}
         self._finalizing = asyncio.Semaphore(1)  # one finalize at a time: it may transcode a whole film
 
     async def target(self, profile_id: str, media_id: str, episode_id: str | None) -> Target:
@@ -104,20 +106,43 @@ class Streaming:
         return self.engine.open_file(target.infohash, target.file_index)
 
     async def plan(self, target: Target, source: ByteSource, timeout: float) -> MediaPlan:
-        """Direct or transmux, and per stream copy or convert; remembered per file."""
+        """Direct or transmux, and per stream copy or convert; remembered per file.
+
+        Probing a downloading file waits for its header pieces. It runs as a task of its
+        own that outlives a request giving up after `timeout` (answering 202), so the
+        player's retry finds it further along instead of starting over.
+        """
         # A finished file is known by its validator (finalize replaces files, never edits them).
         key = (source.path, source.etag) if isinstance(source, FileSource) else (target.infohash, target.file_index)
-        plan = self._plans.get(key)
-        if plan is None:
-            try:
-                plan = await asyncio.wait_for(probe(source, target.name), timeout)
-            except TimeoutError:
-                raise NotReady("Waiting for the start of the file to arrive.", target.progress) from None
-            self._plans[key] = plan
-            if len(self._plans) > PLAN_CACHE_SIZE:
-                self._plans.popitem(last=False)
-        self._plans.move_to_end(key)
+        if (plan := self._plans.get(key)) is not None:
+            self._plans.move_to_end(key)
+            return plan
+        task = self._probing.get(key)
+        if task is None:
+            task = self._probing[key] = asyncio.create_task(self._probe(key, target))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # a later request reports it
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            raise NotReady("Waiting for the start of the file to arrive.", target.progress) from None
+
+    async def _probe(self, key: tuple[Any, ...], target: Target) -> MediaPlan:
+        source = await self.open(target)
+        try:
+            plan = await asyncio.wait_for(probe(source, target.name), PROBE_LIMIT)
+        finally:
+            source.close()
+            del self._probing[key]
+        self._plans[key] = plan
+        if len(self._plans) > PLAN_CACHE_SIZE:
+            self._plans.popitem(last=False)
         return plan
+
+    async def close(self) -> None:
+        """Stop background probes (transmux jobs end with their HTTP responses)."""
+        for task in list(self._probing.values()):
+            task.cancel()
+        await asyncio.gather(*self._probing.values(), return_exceptions=True)
 
     def subtitles(self, target: Target) -> list[Subtitle]:
         """The WebVTT tracks finalize extracted; none until the library file is ready."""
