@@ -14,6 +14,7 @@ from litestar import Litestar, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
+from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -60,6 +61,8 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
         before_request=refuse_nul,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
+        # Serving someone else's hub (a notebook, a script): leave their logging alone.
+        logging_config=None if hub is not None else LoggingConfig(),
         openapi_config=OpenAPIConfig(
             title="mediahub",
             version=mediahub.__version__,
