@@ -52,6 +52,7 @@ class StreamController(Controller):
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         opt=QUERY_TOKEN,
         summary="The video: byte ranges when playable as is, else live fragmented MP4 (also ?token=)",
+        media_type="video/mp4",  # what the schema documents; a direct WebM says video/webm
         status_code=200,
     )
     async def stream(
@@ -111,6 +112,7 @@ class StreamController(Controller):
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         opt=QUERY_TOKEN,
         summary="One subtitle track (text/vtt, also ?token=)",
+        media_type="text/vtt",
     )
     async def subtitle(
         self,
@@ -179,4 +181,5 @@ def _accepted(message: str, progress: float) -> Response[dict[str, Any]]:
         {"message": message, "progress": progress},
         status_code=202,
         headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        media_type="application/json",
     )

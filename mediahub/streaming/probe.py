@@ -150,9 +150,16 @@ async def probe(source: ByteSource, name: str) -> MediaPlan:
 
 def _plan_video(stream: av.stream.Stream) -> StreamPlan:
     codec = _codec(stream)
-    fmt = stream.codec_context.format
-    ok = codec in BROWSER_VIDEO and (codec != "h264" or (fmt is not None and fmt.name in BROWSER_H264_PIX_FMTS))
+    ok = codec in BROWSER_VIDEO and (codec != "h264" or _browser_h264(stream.codec_context))
     return StreamPlan(stream.index, codec, Action.COPY if ok else Action.TO_H264)
+
+
+def _browser_h264(ctx: Any) -> bool:
+    """8-bit 4:2:0 H.264. The pixel format is known once a frame was parsed; a probe of a
+    file still downloading may stop before that, and then the profile tells instead."""
+    if ctx.format is not None:
+        return ctx.format.name in BROWSER_H264_PIX_FMTS
+    return not any(mark in (ctx.profile or "") for mark in ("10", "422", "444"))
 
 
 def _plan_audio(stream: av.stream.Stream) -> StreamPlan:

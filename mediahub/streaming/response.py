@@ -179,6 +179,7 @@ async def ranged_response(
             {"message": f"Requested range not satisfiable: the file has {size} bytes."},
             status_code=416,
             headers={**common, "content-range": exc.content_range},
+            media_type="application/json",
         )
 
     if byte_range is None:

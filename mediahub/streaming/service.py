@@ -76,20 +76,29 @@ class Streaming:
         else:
             row = media
             download = await Download.select().where(Download.media == media_id).order_by(Download.added_at).first()
-        if row is None or download is None:
-            raise NotReady("This episode has no download yet.", 0.0)
-        torrent = await Torrent.select().where(Torrent.infohash == download["infohash"]).first() or {}
+        infohash = download["infohash"] if row is not None and download is not None else None
+        torrent = await Torrent.select().where(Torrent.infohash == infohash).first() if infohash else None
+        torrent = torrent or {}
         status = torrent.get("status", "added")
-        virtual = row["file_path"]
+        virtual = row["file_path"] if row is not None else None
+        file_index = row["file_index"] if row is not None else None
+        library_file = self._host_path(virtual) if status == "ready" and virtual else None
         return Target(
-            name=PurePosixPath(virtual).name if virtual else "",
+            name=PurePosixPath(virtual).name if library_file else self._torrent_file_name(infohash, file_index),
             status=status,
             progress=torrent.get("progress", 0.0),
             error=torrent.get("error"),
-            library_file=self._host_path(virtual) if status == "ready" and virtual else None,
-            infohash=download["infohash"],
-            file_index=row["file_index"],
+            library_file=library_file,
+            infohash=infohash,  # None: no download holds this episode (yet), open() says so
+            file_index=file_index,
         )
+
+    def _torrent_file_name(self, infohash: str | None, file_index: int | None) -> str:
+        """The file's own name in the torrent (its extension names the container); "" if unknown."""
+        if self.engine is None or infohash is None or file_index is None or self.engine.status(infohash) is None:
+            return ""
+        file = next((f for f in self.engine.files(infohash) or () if f.index == file_index), None)
+        return PurePosixPath(file.path).name if file else ""
 
     async def open(self, target: Target) -> ByteSource:
         """The finished file, or a reader of the torrent file that waits for its pieces."""
@@ -98,10 +107,7 @@ class Streaming:
                 return await FileSource.open(target.library_file)
             except FileNotFoundError:
                 raise NotFound("The library file is missing on disk.") from None
-        if self.engine is None or target.infohash is None or target.file_index is None:
-            raise NotReady("The torrent's metadata is still being fetched.", target.progress)
-        files = self.engine.files(target.infohash) if self.engine.status(target.infohash) else None
-        if not files:
+        if self.engine is None or target.infohash is None or target.file_index is None or not target.name:
             raise NotReady("The torrent's metadata is still being fetched.", target.progress)
         return self.engine.open_file(target.infohash, target.file_index)
 
@@ -114,6 +120,7 @@ class Streaming:
         """
         # A finished file is known by its validator (finalize replaces files, never edits them).
         key = (source.path, source.etag) if isinstance(source, FileSource) else (target.infohash, target.file_index)
+        key += (target.name,)  # the extension is part of the verdict
         if (plan := self._plans.get(key)) is not None:
             self._plans.move_to_end(key)
             return plan
