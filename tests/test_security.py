@@ -147,16 +147,21 @@ async def test_query_token_only_on_media_element_routes(api: Api) -> None:
         url = path.replace("{media_id}", item["id"]).replace("{file_name}", "poster.jpg")
         url = url.replace("{profile_id}", "x").replace("{token_id}", "x").replace("{subtitle_id}", "x")
         for method in operations:
-            response = await api.http.request(method.upper(), url, params={"token": OWNER_TOKEN})
+            status = await _status(api.http, method.upper(), url, params={"token": OWNER_TOKEN})
             checked += 1
             if path in query_token_routes and method in {"get", "head"}:
-                assert response.status_code != 401, (method, path)
+                assert status != 401, (method, path)
             else:
-                assert response.status_code == 401, (method, path, response.status_code)
+                assert status == 401, (method, path, status)
             if method == "get":  # the header still works everywhere
-                with_header = await api.get(url)
-                assert with_header.status_code != 401, (method, path)
+                assert await _status(api.http, "GET", url, headers=api.headers) != 401, (method, path)
     assert checked >= 12
+
+
+async def _status(http: httpx.AsyncClient, method: str, url: str, **kwargs: object) -> int:
+    """The status alone: the body of a stream (video, server-sent events) is never read."""
+    async with http.stream(method, url, **kwargs) as response:  # type: ignore[arg-type]
+        return response.status_code
 
 
 async def test_nul_characters_are_refused_everywhere(api: Api) -> None:

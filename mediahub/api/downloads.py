@@ -31,6 +31,7 @@ class DownloadController(Controller):
     @get(
         "/progress/stream",
         summary="The same as server-sent `progress` events: at least once a second, ends on ready or error",
+        media_type="text/event-stream",
     )
     async def progress_stream(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> ServerSentEvent:
         downloads = _downloads(hub)

@@ -27,6 +27,7 @@ class ImageController(Controller):
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         opt=QUERY_TOKEN,
         summary="A media item's poster.jpg or backdrop.jpg (also ?token=)",
+        media_type="image/jpeg",  # what the schema documents; the answer names the real type
     )
     async def image(
         self, hub: HubDep, actor: ActorDep, request: Request, media_id: FromPath[str], file_name: FromPath[str]
