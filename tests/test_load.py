@@ -7,6 +7,7 @@ rate — that is load generation, not synchronisation: every check waits on real
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import time
 from collections.abc import Iterator
@@ -15,8 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.hubs import magnet
+from tests.hubs import Api, magnet
+from tests.media import make_big_mp4
 from tests.server_process import ServerProcess, start_server
+from tests.swarm import Swarm
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -114,3 +117,79 @@ async def test_200_position_updates_a_second_for_30_seconds(uvicorn_server: Serv
     log = server_log(uvicorn_server)
     assert "database is locked" not in log
     assert "Traceback" not in log
+
+
+async def _add_and_wait(api: Api, link: str, wanted: set[str], timeout: float = 120) -> str:
+    added = await api.post("/api/media", json={"magnetLink": link, "type": "movie"})
+    assert added.status_code == 201, added.text
+    media_id = added.json()["id"]
+    deadline = time.monotonic() + timeout
+    while (status := (await api.get(f"/api/media/{media_id}/progress")).json()["status"]) not in wanted:
+        assert status != "error" and time.monotonic() < deadline, status
+        await asyncio.sleep(0.05)  # polling with a deadline
+    return media_id
+
+
+async def _read_range(api: Api, url: str, start: int, length: int, deadline: float) -> tuple[bytes, int]:
+    """One ranged GET as a player sends it, retrying after a 202 like a player would."""
+    while True:
+        response = await api.get(url, headers={"Range": f"bytes={start}-{start + length - 1}"})
+        if response.status_code != 202:
+            return response.content, response.status_code
+        assert time.monotonic() < deadline, "still 202 at the deadline"
+        await asyncio.sleep(float(response.headers["retry-after"]) / 10)
+
+
+async def test_100_concurrent_range_readers_of_a_finished_file(api: Api, swarm: Swarm, tmp_path: Path) -> None:
+    film = make_big_mp4(tmp_path / "film.mp4", 4 * 1024 * 1024)
+    data = film.read_bytes()
+    media_id = await _add_and_wait(api, swarm.seed({"Many Readers (2020).mp4": film}).magnet, {"ready"})
+    url = f"/api/media/{media_id}/stream"
+    readers, reads_each, length = 100, 4, 256 * 1024
+    rng = random.Random(100)
+    plans = [[rng.randrange(0, len(data) - length) for _ in range(reads_each)] for _ in range(readers)]
+    latencies: list[float] = []
+
+    async def reader(offsets: list[int]) -> None:
+        for start in offsets:
+            sent = time.perf_counter()
+            body, status = await _read_range(api, url, start, length, time.monotonic() + 30)
+            latencies.append(time.perf_counter() - sent)
+            assert status == 206 and body == data[start : start + length]
+
+    began = time.perf_counter()
+    async with asyncio.timeout(120):
+        await asyncio.gather(*(reader(offsets) for offsets in plans))
+    elapsed = time.perf_counter() - began
+    megabytes = readers * reads_each * length / 2**20
+    print(f"\n{readers} range readers: {readers * reads_each} reads, {megabytes:.0f} MiB in {elapsed:.1f} s "
+          f"({megabytes / elapsed:.0f} MiB/s), p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+          f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms")
+    assert len(latencies) == readers * reads_each
+
+
+async def test_20_concurrent_streams_from_one_active_torrent(api: Api, swarm: Swarm, tmp_path: Path) -> None:
+    """20 players at different offsets of a file still downloading: each gets exactly its bytes."""
+    film = make_big_mp4(tmp_path / "film.mp4", 8 * 1024 * 1024)
+    data = film.read_bytes()
+    seed = swarm.seed({"Twenty Players (2021).mp4": film}, piece_size=64 * 1024, upload_limit=1024 * 1024)
+    media_id = await _add_and_wait(api, seed.magnet, {"downloading"})
+    url = f"/api/media/{media_id}/stream"
+    length = 128 * 1024
+    offsets = [n * (len(data) - length) // 19 for n in range(20)]
+    deadline = time.monotonic() + 90
+    waited: list[float] = []
+
+    async def player(start: int) -> None:
+        sent = time.perf_counter()
+        body, status = await _read_range(api, url, start, length, deadline)
+        waited.append(time.perf_counter() - sent)
+        assert status == 206, status
+        assert body == data[start : start + length], start
+
+    await asyncio.gather(*(player(start) for start in offsets))
+    progress = (await api.get(f"/api/media/{media_id}/progress")).json()
+    print(f"\n20 streams of an active torrent: first bytes after p50 {percentile(waited, 0.5):.1f} s, "
+          f"max {max(waited):.1f} s; download at {progress['progress']:.0f}% when all were served")
+    assert len(waited) == 20
+    assert progress["status"] == "downloading" and progress["progress"] < 90  # their pieces jumped the queue
