@@ -42,10 +42,10 @@ async def status(api: Api, media_id: str) -> str:
     return (await api.get(f"/api/media/{media_id}/progress")).json()["status"]
 
 
-async def wait_for_status(api: Api, media_id: str, wanted: str, timeout: float = 60) -> None:
+async def wait_for_status(api: Api, media_id: str, wanted: str, timeout: float = 60, allow_error: bool = False) -> None:
     deadline = time.monotonic() + timeout
     while (current := await status(api, media_id)) != wanted:
-        assert current != "error", (await api.get(f"/api/media/{media_id}")).json()
+        assert current != "error" or allow_error, (await api.get(f"/api/media/{media_id}")).json()
         assert time.monotonic() < deadline, f"still {current!r} after {timeout} s, wanted {wanted!r}"
         await asyncio.sleep(0.1)
 
@@ -247,3 +247,12 @@ async def test_start_parameter_over_http(api: Api, swarm: Swarm, mkv_file: Path)
     video, audio, frames = decoded_frames(response.content)
     landed = DURATION - frames / FPS  # the keyframe at or before 2.5 s: 2.0 (GOP of 1 s)
     assert 1.5 <= landed <= 2.5
+
+
+async def test_failed_download_is_503_with_its_error(api: Api, swarm: Swarm) -> None:
+    seed = swarm.seed({"Not A Film (2014)/readme.txt": b"no video in here" * 100})
+    media_id = await add(api, seed.magnet, type="movie")
+    await wait_for_status(api, media_id, "error", allow_error=True)
+    response = await api.get(stream_url(media_id))
+    assert response.status_code == 503
+    assert response.json()["message"].startswith("The download failed:")
