@@ -9,7 +9,6 @@ of the data dir (`..`, `%2e%2e`, `%5c`, absolute paths, NUL) get a 4xx and touch
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from mediahub.db.tables import Episode, Media, Season
 from mediahub.ids import new_id
 from tests.fake_tmdb import tiny_jpeg
 from tests.hubs import Api, magnet
+from tests.raw_http import raw_request
 
 pytestmark = pytest.mark.anyio
 
@@ -165,19 +165,6 @@ TRAVERSALS = [
 ]
 
 
-async def _raw_get(port: int, target: str, token: str, method: str = "GET") -> tuple[int, bytes]:
-    """Send the request line exactly as given: httpx would normalise the dot segments away."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
-                     "Connection: close\r\n\r\n".encode())
-        data = await reader.read()
-    finally:
-        writer.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head[9:12]), body
-
-
 async def test_path_traversal_in_ids_and_names_touches_nothing(api: Api, tmp_path: Path) -> None:
     alice = await _person(api, "Alice")
     token = alice.api.headers["Authorization"].removeprefix("Bearer ")
@@ -207,7 +194,7 @@ async def test_path_traversal_in_ids_and_names_touches_nothing(api: Api, tmp_pat
             ("GET", f"/api/media/{alice.movie}/stream?episodeId={evil}"),
         ]
     for method, target in targets:
-        status, body = await _raw_get(port, target, token, method)
+        status, body = await raw_request(port, method, target, token)
         assert 400 <= status < 500, (method, target, status)
         assert b"secret" not in body
     assert secret.read_bytes() == b"secret"

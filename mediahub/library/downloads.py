@@ -176,7 +176,7 @@ class Downloads:
                 await self._place_all(infohash)
             except Exception as exc:
                 log.exception("placing the files of %s failed", infohash)
-                await self._set(infohash, status="error", error=f"The library file could not be prepared: {exc}")
+                await self._set(infohash, status="error", error=f"The library file could not be prepared: {_reason(exc)}.")
                 return
             await self._set(infohash, status="ready", error=None)
 
@@ -389,6 +389,12 @@ class Downloads:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, for the user: an OSError's or FFmpeg error's own words, without the
+    host path it names (users see virtual library paths only)."""
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 async def _episode_files(download_id: str) -> list[tuple[int, list[int], int, str | None, list[str]]]:
