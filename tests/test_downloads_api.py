@@ -284,3 +284,22 @@ async def test_mkv_becomes_a_browser_safe_library_mp4_and_goes_with_its_item(
     assert original.read_bytes() == mkv_file.read_bytes()  # the torrent keeps its data (seeding)
     assert (await api.delete(f"/api/media/{created['id']}")).status_code == 204
     assert not video.parent.exists() and not original.exists()
+
+
+async def test_second_season_joins_the_show_and_progress_sums_both(api: Api, swarm: Swarm, mp4_file: Path):
+    seasons = {n: swarm.seed({f"Show.S0{n}/Show.S0{n}E0{e}.mp4": mp4_file for e in (1, 2)}, piece_size=16 * KIB)
+               for n in (1, 2)}  # fmt: skip
+    seasons[2].throttle(64 * KIB)
+    first = await add(api, seasons[1].magnet, type="tv", tmdbId=1399, title="Show")
+    second = await api.post("/api/media", json={"magnetLink": seasons[2].magnet, "type": "tv", "tmdbId": 1399})
+    assert second.status_code == 200 and second.json()["id"] == first["id"]
+    assert len(second.json()["downloads"]) == 2
+
+    busy = await wait_progress(api, first["id"], lambda v: v["status"] == "downloading" and v["totalBytes"], 10)
+    assert busy["totalBytes"] == 4 * mp4_file.stat().st_size  # both packs' episodes
+    seasons[2].throttle(None)
+    await wait_status(api, first["id"], "ready")
+    tree = (await api.get(f"/api/media/{first['id']}/seasons")).json()
+    assert [(s["seasonNumber"], [e["episodeNumber"] for e in s["episodes"]]) for s in tree] == [(1, [1, 2]), (2, [1, 2])]
+    assert len({e["downloadId"] for s in tree for e in s["episodes"]}) == 2
+    assert all(e["filePath"].startswith("/library/tv/Show/Season 0") for s in tree for e in s["episodes"])
