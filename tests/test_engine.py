@@ -267,3 +267,19 @@ async def test_prefetch_fetches_the_head_and_tail_of_a_video_first(engine: Torre
     assert engine.status(infohash).progress < 50  # type: ignore[union-attr]
     async with engine.open_file(infohash, 0) as reader:
         assert await reader.read(len(data) - 100, 100, timeout=1) == data[-100:]
+
+
+async def test_seeder_vanishes_and_comes_back(engine: TorrentEngine, swarm: Swarm, tmp_path: Path):
+    data = os.urandom(4 * MIB)
+    seed = swarm.seed({"flaky.mkv": data}, upload_limit=1 * MIB)
+    infohash = await download(engine, seed.magnet, tmp_path / "dl")
+    await until(lambda: engine.status(infohash).progress > 10, 10, "some progress")  # type: ignore[union-attr]
+    seed.stop()
+    await until(lambda: engine.status(infohash).peers == 0, 10, "the seeder to go")  # type: ignore[union-attr]
+    stalled = engine.status(infohash)
+    assert stalled is not None and not stalled.finished and stalled.error is None
+    assert engine.listen_port > 0
+    seed.throttle(None)
+    seed.start(connect_to=[engine.listen_port])
+    await wait_finished(engine, infohash)
+    assert (tmp_path / "dl" / "flaky.mkv").read_bytes() == data
