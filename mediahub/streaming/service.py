@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mediahub.db.tables import Download, Episode, Media, Torrent
-from mediahub.errors import BadRequest, NotFound
+from mediahub.errors import NotFound
 from mediahub.library import layout, playback
 from mediahub.settings import Settings
 from mediahub.streaming.finalize import FinalizeResult, finalize
