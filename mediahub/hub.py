@@ -36,6 +36,8 @@ from mediahub.torrents.engine import TorrentEngine
 
 log = logging.getLogger(__name__)
 
+CLOSE_TIMEOUT = 20.0  # seconds one part may take to close
+
 _WILDCARD_TO_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}
 
 
@@ -123,7 +125,11 @@ class Hub:
         while self._closers:
             closer = self._closers.pop()
             try:
-                await closer()
+                # A stuck part (a client that never hangs up, a wedged worker) must not keep
+                # the rest from closing: resume data and the database still get closed.
+                await asyncio.wait_for(closer(), CLOSE_TIMEOUT)
+            except TimeoutError:
+                log.error("closing %r took over %s s; went on without it", closer, CLOSE_TIMEOUT)
             except Exception:
                 log.exception("error while closing %r", closer)
 
