@@ -104,7 +104,7 @@ class StreamController(Controller):
             SubtitleView(
                 s.id, s.language, s.label, s.source, s.default, f"/api/media/{media_id}/subtitles/{s.id}{query}"
             )
-            for s in hub.streaming.subtitles(target)
+            for s in await hub.streaming.subtitles(target)
         ]
 
     @route(
@@ -124,7 +124,7 @@ class StreamController(Controller):
         episode_id: EpisodeParam = None,
     ) -> Response[Any]:
         target = await hub.streaming.target(actor.profile_id, media_id, episode_id)
-        track = next((s for s in hub.streaming.subtitles(target) if s.id == subtitle_id), None)
+        track = next((s for s in await hub.streaming.subtitles(target) if s.id == subtitle_id), None)
         if track is None or target.library_file is None:
             raise NotFound("Subtitle not found.")
         try:

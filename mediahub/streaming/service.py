@@ -134,12 +134,14 @@ class Streaming:
             raise NotReady("Waiting for the start of the file to arrive.", target.progress) from None
 
     async def _probe(self, key: tuple[Any, ...], target: Target) -> MediaPlan:
-        source = await self.open(target)
         try:
-            plan = await asyncio.wait_for(probe(source, target.name), PROBE_LIMIT)
+            source = await self.open(target)
+            try:
+                plan = await asyncio.wait_for(probe(source, target.name), PROBE_LIMIT)
+            finally:
+                source.close()
         finally:
-            source.close()
-            del self._probing[key]
+            del self._probing[key]  # a failed probe is tried afresh by the next request
         self._plans[key] = plan
         if len(self._plans) > PLAN_CACHE_SIZE:
             self._plans.popitem(last=False)
@@ -151,9 +153,9 @@ class Streaming:
             task.cancel()
         await asyncio.gather(*self._probing.values(), return_exceptions=True)
 
-    def subtitles(self, target: Target) -> list[Subtitle]:
+    async def subtitles(self, target: Target) -> list[Subtitle]:
         """The WebVTT tracks finalize extracted; none until the library file is ready."""
-        return read_manifest(target.library_file) if target.library_file else []
+        return await asyncio.to_thread(read_manifest, target.library_file) if target.library_file else []
 
     async def finalize(self, source: Path, dest: Path, sidecars: Sequence[Path] = ()) -> FinalizeResult:
         """Make the library's browser-safe copy of a finished download (see `finalize.py`)."""
