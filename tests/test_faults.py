@@ -4,15 +4,24 @@ saved is lost or corrupt afterwards. Slow by design; CI runs them."""
 from __future__ import annotations
 
 import asyncio
+import io
 import sqlite3
+import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import av
 import httpx
 import pytest
 
-from tests.hubs import magnet
+from mediahub.hub import Hub
+from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings
+from tests.media import make_avi, make_big_mp4
 from tests.server_process import start_server
+from tests.swarm import Swarm
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -66,3 +75,178 @@ async def test_sigkill_during_position_writes_loses_no_acknowledged_write(tmp_pa
             assert (await http.put(f"/api/media/{items[0]}/position", json={"position": 1e6})).status_code == 204
             assert len((await http.get("/api/media")).json()) == 10
     assert _integrity(database) == "ok"
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+async def _wait(http: httpx.AsyncClient, media_id: str, done: Callable[[dict], bool], timeout: float = 90) -> dict:
+    """Poll the item's progress (every 20 ms, with a deadline) until `done(progress)`."""
+    deadline = time.monotonic() + timeout
+    while not done(progress := (await http.get(f"/api/media/{media_id}/progress")).json()):
+        assert time.monotonic() < deadline, progress
+        await asyncio.sleep(0.02)
+    return progress
+
+
+def _ready(progress: dict) -> bool:
+    assert progress["status"] != "error", progress
+    return progress["status"] == "ready"
+
+
+async def _add(http: httpx.AsyncClient, link: str) -> str:
+    added = await http.post("/api/media", json={"magnetLink": link, "type": "movie"})
+    assert added.status_code == 201, added.text
+    return added.json()["id"]
+
+
+def _decoded(data: bytes) -> tuple[int, float]:
+    """(video frames, duration in seconds) of a whole file."""
+    with av.open(io.BytesIO(data)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+        return frames, float(container.duration or 0) / av.time_base
+
+
+# --- the server process killed mid-way ------------------------------------------------------------
+
+
+async def test_sigkill_during_a_download_then_restart_finishes_it(swarm: Swarm, tmp_path: Path) -> None:
+    film = make_big_mp4(tmp_path / "film.mp4", 4 * 1024 * 1024)
+    seed = swarm.seed({"Killed Download (2020).mp4": film}, upload_limit=768 * 1024)
+    data_dir, env = tmp_path / "data", {"MEDIAHUB_OWNER_TOKEN": TOKEN}
+    with start_server(UVICORN, data_dir, env) as server:
+        async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=10) as http:
+            media_id = await _add(http, seed.magnet)
+            before = await _wait(http, media_id, lambda p: p["progress"] >= 30)
+            server.process.kill()
+            server.process.wait()
+    assert before["status"] == "downloading"
+    assert _integrity(data_dir / "mediahub.db") == "ok"
+    seed.throttle(None)
+    with start_server(UVICORN, data_dir, env) as server:
+        async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=30) as http:
+            await _wait(http, media_id, _ready)
+            body = (await http.get(f"/api/media/{media_id}/stream")).content
+    assert body == film.read_bytes()
+
+
+async def test_sigkill_during_finalize_then_restart_redoes_it(swarm: Swarm, tmp_path: Path) -> None:
+    """The AVI must be transcoded into the library's MP4 (seconds of work): killed in the
+    middle, the restarted server makes it again, whole; no half-made file is left or served."""
+    film = make_avi(tmp_path / "film.avi", seconds=60, size=(640, 360))
+    seed = swarm.seed({"Killed Finalize (2020).avi": film})
+    data_dir, env = tmp_path / "data", {"MEDIAHUB_OWNER_TOKEN": TOKEN}
+    with start_server(UVICORN, data_dir, env) as server:
+        async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=10) as http:
+            media_id = await _add(http, seed.magnet)
+            seen = await _wait(http, media_id, lambda p: p["status"] in {"completed", "ready", "error"})
+            server.process.kill()
+            server.process.wait()
+    assert seen["status"] == "completed", seen
+    with start_server(UVICORN, data_dir, env) as server:
+        async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=60) as http:
+            await _wait(http, media_id, _ready, timeout=120)
+            detail = (await http.get(f"/api/media/{media_id}")).json()
+            body = (await http.get(f"/api/media/{media_id}/stream")).content
+    assert detail["filePath"].endswith(".mp4") and detail["fileSize"] == len(body)
+    frames, duration = _decoded(body)
+    assert frames == 60 * 25 and abs(duration - 60) < 0.5
+    library = data_dir / "library"
+    assert [p.name for p in library.rglob("*") if p.is_file()] == [Path(detail["filePath"]).name]
+
+
+# --- faults under a running hub ---------------------------------------------------------------------
+
+
+@contextmanager
+def small_filesystem(path: Path, size: str) -> Iterator[None]:
+    """A size-limited tmpfs at `path`: a disk that fills up on demand (mounting needs root, as CI has)."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a size-limited tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+async def test_disk_full_is_an_error_with_a_clear_message_and_recovers(
+    swarm: Swarm, tmp_path: Path, database_url: str
+) -> None:
+    film = make_big_mp4(tmp_path / "film.mp4", 3 * 1024 * 1024)
+    seed = swarm.seed({"Full Disk (2020).mp4": film})
+    settings = make_settings(tmp_path / "data", database_url)
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    with small_filesystem(settings.downloads_dir, "1m"):
+        async with Hub.open(settings) as hub:
+            async with httpx.AsyncClient(base_url=await hub.serve(), headers=owner, timeout=30) as http:
+                media_id = await _add(http, seed.magnet)
+                failed = await _wait(http, media_id, lambda p: p["status"] == "error")
+                assert "space" in failed["error"].lower(), failed["error"]
+                assert str(tmp_path) not in failed["error"]  # users see no host paths
+                detail = (await http.get(f"/api/media/{media_id}")).json()
+                assert detail["status"] == "error" and detail["error"] == failed["error"]
+                stream = await http.get(f"/api/media/{media_id}/stream")
+                assert stream.status_code == 503 and "space" in stream.json()["message"].lower()
+                # Space is freed: a retry finishes the download.
+                subprocess.run(["mount", "-o", "remount,size=16m", str(settings.downloads_dir)], check=True)
+                assert (await http.post(f"/api/media/{media_id}/retry")).status_code == 202
+                await _wait(http, media_id, _ready)
+                assert (await http.get(f"/api/media/{media_id}/stream")).content == film.read_bytes()
+
+
+async def test_the_seeder_vanishing_and_coming_back(api: Api, swarm: Swarm, tmp_path: Path) -> None:
+    film = make_big_mp4(tmp_path / "film.mp4", 3 * 1024 * 1024)
+    seed = swarm.seed({"Vanishing Seeder (2020).mp4": film}, upload_limit=384 * 1024)
+    added = await api.post("/api/media", json={"magnetLink": seed.magnet, "type": "movie"})
+    media_id = added.json()["id"]
+    await _wait_api(api, media_id, lambda p: p["progress"] >= 20)
+    seed.stop()
+    last = {"progress": -1.0, "since": time.monotonic()}
+
+    def no_progress_for_2_seconds(progress: dict) -> bool:
+        if progress["progress"] != last["progress"]:
+            last.update(progress=progress["progress"], since=time.monotonic())
+        return time.monotonic() - last["since"] >= 2
+
+    stalled = await _wait_api(api, media_id, no_progress_for_2_seconds, timeout=30)
+    assert stalled["status"] == "downloading" and stalled["progress"] < 100  # waiting, not failed
+    seed.throttle(None)
+    seed.start(connect_to=[api.hub.engine.listen_port])
+
+    def finished(progress: dict) -> bool:
+        assert progress["progress"] >= stalled["progress"]  # nothing verified was thrown away
+        return _ready(progress)
+
+    await _wait_api(api, media_id, finished)
+    assert (await api.get(f"/api/media/{media_id}/stream")).content == film.read_bytes()
+
+
+async def _wait_api(api: Api, media_id: str, done: Callable[[dict], bool], timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while not done(progress := (await api.get(f"/api/media/{media_id}/progress")).json()):
+        assert time.monotonic() < deadline, progress
+        await asyncio.sleep(0.02)
+    return progress
+
+
+async def test_a_corrupt_resume_file_is_ignored_and_the_files_rechecked(
+    swarm: Swarm, tmp_path: Path, database_url: str
+) -> None:
+    film = make_big_mp4(tmp_path / "film.mp4", 3 * 1024 * 1024)
+    seed = swarm.seed({"Corrupt Resume (2020).mp4": film}, upload_limit=512 * 1024)
+    settings = make_settings(tmp_path / "data", database_url)
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    resume = settings.state_dir / "resume" / f"{seed.infohash}.fastresume"
+    async with Hub.open(settings) as hub:
+        async with httpx.AsyncClient(base_url=await hub.serve(), headers=owner, timeout=30) as http:
+            media_id = await _add(http, seed.magnet)
+            await _wait(http, media_id, lambda p: p["progress"] >= 40)
+    assert resume.is_file()  # written at the latest when the hub closed
+    resume.write_bytes(b"d8:file-format\x00\xff garbage, not bencode")
+    seed.throttle(None)
+    async with Hub.open(settings) as hub:
+        async with httpx.AsyncClient(base_url=await hub.serve(), headers=owner, timeout=30) as http:
+            await _wait(http, media_id, _ready)
+            assert (await http.get(f"/api/media/{media_id}/stream")).content == film.read_bytes()

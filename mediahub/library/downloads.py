@@ -35,6 +35,7 @@ from mediahub.metadata.release import EpisodeFile, detect_type, parse_release
 from mediahub.settings import Settings
 from mediahub.torrents.engine import TorrentEngine
 from mediahub.torrents.errors import TorrentNotFound
+from mediahub.torrents.events import EventStream
 from mediahub.torrents.magnet import parse_magnet
 from mediahub.torrents.models import StatusUpdated, TorrentFailed, TorrentFile, TorrentFinished, TorrentStatus
 from mediahub.torrents.paths import join_inside
@@ -56,17 +57,19 @@ class Downloads:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._last: dict[str, tuple[str, float]] = {}  # infohash -> last (status, progress) announced
         self._tasks: set[asyncio.Task[None]] = set()
-        self._events = engine.subscribe(kinds=(StatusUpdated, TorrentFinished, TorrentFailed))
+        self._events: EventStream | None = None
 
     async def start(self) -> None:
         self._bus.on(DownloadAdded, self._on_download_added)
         self._bus.on(TorrentReleased, self._on_released)
-        self._spawn(self._follow_engine())
+        self._events = self.engine.subscribe(kinds=(StatusUpdated, TorrentFinished, TorrentFailed))
+        self._spawn(self._follow_engine(self._events))
         for row in await Torrent.select(Torrent.infohash, Torrent.magnet_link).where(Torrent.status.is_in(_RESTARTABLE)):
             await self._start(row["infohash"], row["magnet_link"])
 
     async def close(self) -> None:
-        self._events.close()
+        if self._events is not None:
+            self._events.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -192,8 +195,8 @@ class Downloads:
 
     # -- engine events ----------------------------------------------------------------------
 
-    async def _follow_engine(self) -> None:
-        async for event in self._events:
+    async def _follow_engine(self, events: EventStream) -> None:
+        async for event in events:
             try:
                 if isinstance(event, StatusUpdated):
                     await self._on_status(event.status)
@@ -264,8 +267,10 @@ class Downloads:
 
     async def _map_movie(self, media: dict[str, Any], video: TorrentFile) -> None:
         planned = layout.virtual(layout.movie_file(media["title"], media["year"], PurePosixPath(video.path).suffix))
-        await Media.update({Media.file_index: video.index, Media.file_size: video.size}).where(Media.id == media["id"])
-        await Media.update({Media.file_path: planned}).where((Media.id == media["id"]) & Media.file_path.is_null())
+        await Media.update({Media.file_index: video.index}).where(Media.id == media["id"])
+        # Once planned (or placed: a finalized file has its own size), path and size stay.
+        await Media.update({Media.file_path: planned, Media.file_size: video.size}).where(
+            (Media.id == media["id"]) & Media.file_path.is_null())
 
     async def _map_show(self, media: dict[str, Any], download_id: str, episodes: tuple[EpisodeFile, ...]) -> None:
         media_id = media["id"]
@@ -288,8 +293,10 @@ class Downloads:
                                                  episode_number=number, download=download_id,
                                                  file_index=file.file_index, file_size=file.size, file_path=planned))
                 elif row["download"] in (None, download_id):  # another download's episode stays its own
-                    await Episode.update({**values, Episode.file_path: row["file_path"] or planned}).where(
-                        Episode.id == row["id"])
+                    update = {**values, Episode.file_path: row["file_path"] or planned}
+                    if row["file_path"]:  # planned or placed already: a finalized file has its own size
+                        del update[Episode.file_size]
+                    await Episode.update(update).where(Episode.id == row["id"])
         counts = {Media.season_count: await Season.count().where(Season.media == media_id),
                   Media.episode_count: await Episode.count().where(Episode.media == media_id)}
         await Media.update(counts).where(Media.id == media_id)

@@ -87,6 +87,7 @@ class PlacedFiles:
 async def place(placement: Placement, library_dir: Path, finalize: Finalizer | None) -> Path:
     """Make the library file; returns its host path (finalize may change the suffix)."""
     dest = layout.host_path(library_dir, layout.virtual(placement.dest))
+    await asyncio.to_thread(_remove_stale_temps, dest)
     if finalize is None:
         await asyncio.to_thread(_link_atomically, placement.source, dest)
         return dest
@@ -126,6 +127,17 @@ def _taken(library_dir: Path, relative: PurePosixPath) -> bool:
     return directory.is_dir() and any(p.stem == stem for p in directory.iterdir())
 
 
+def _remove_stale_temps(dest: Path) -> None:
+    """Temp files an interrupted earlier attempt at `dest` left (the process was killed
+    mid-finalize): `.<stem>.*.tmp` from finalize, `..<stem>.source*.tmp` from staging."""
+    if not dest.parent.is_dir():
+        return
+    for sibling in dest.parent.iterdir():
+        name = sibling.name
+        if name.startswith(".") and name.endswith(".tmp") and name.lstrip(".").startswith(dest.stem + "."):
+            sibling.unlink(missing_ok=True)
+
+
 def _link_atomically(source: Path, dest: Path) -> None:
     """Hard-link (or copy, across file systems) `source` to `dest` via a temp name."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -136,6 +148,9 @@ def _link_atomically(source: Path, dest: Path) -> None:
     except OSError:
         shutil.copyfile(source, temp)
     os.replace(temp, dest)
+    # When `dest` is already a link to the same file (left by an attempt killed mid-way),
+    # rename(2) does nothing and leaves `temp` behind.
+    temp.unlink(missing_ok=True)
 
 
 def _prune_empty(directory: Path, root: Path) -> None:

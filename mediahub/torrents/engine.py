@@ -539,7 +539,10 @@ class TorrentEngine:
 
     def _on_error(self, alert: lt.torrent_error_alert | lt.file_error_alert) -> None:
         if torrent := self._find(alert.handle.info_hashes()):
-            message = alert.message()
+            # alert.message() names the host path of the file: the log gets it, users get the reason.
+            log.warning("torrent %s failed: %s", torrent.infohash, alert.message())
+            where = "Disk error while downloading" if isinstance(alert, lt.file_error_alert) else "The download failed"
+            message = f"{where}: {alert.error.message()}."
             torrent.status = msgspec.structs.replace(torrent.status, error=message)
             self._bus.publish(TorrentFailed(torrent.infohash, message))
 
