@@ -11,6 +11,8 @@ bare Litestar hello-world at /hello: the ceiling any Litestar route on this mach
 For each endpoint, `--connections` keep-alive clients (a raw HTTP/1.1 client, so the client's
 own cost stays small) send requests for `--seconds`; the JSON has latency percentiles, requests
 per second, and `vs_hello`: the endpoint's throughput as a fraction of hello-world's.
+Last, `memory`: the server's RSS idle and with `--torrents` downloads running from a throttled
+loopback seeder.
 """
 
 from __future__ import annotations
@@ -143,6 +145,52 @@ def _wait_healthy(port: int, server: subprocess.Popen, timeout: float = 60) -> N
     raise TimeoutError("server did not become healthy")
 
 
+# --- memory -----------------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set size of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def bench_memory(port: int, pid: int, torrents: int, workdir: Path) -> dict[str, float]:
+    """RSS of the server idle, then with `torrents` downloads running from a throttled loopback
+    seeder (each its own torrent, slow enough to stay active while measured)."""
+    import httpx
+
+    from tests.media import make_filler
+    from tests.swarm import Swarm
+
+    idle = rss_mib(pid)
+    (workdir / "swarm").mkdir()
+    swarm = Swarm(workdir / "swarm")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            ids = []
+            for n in range(torrents):
+                film = make_filler(workdir / f"film-{n}.mkv", 4 * 1024 * 1024)
+                seed = swarm.seed({f"Memory Test {n} (2020).mkv": film}, upload_limit=48 * 1024)
+                added = http.post("/api/media", json={"magnetLink": seed.magnet, "type": "movie"})
+                added.raise_for_status()
+                ids.append(added.json()["id"])
+            deadline = time.monotonic() + 60
+            while True:  # every download is running and has bytes
+                states = [http.get(f"/api/media/{i}/progress").json() for i in ids]
+                if all(s["status"] == "downloading" and s["downloadedBytes"] > 0 for s in states):
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"not all {torrents} downloads started: {states}")
+                time.sleep(0.2)  # polling with a deadline
+            active = rss_mib(pid)
+    finally:
+        swarm.close()
+    return {"active_torrents": torrents, "rss_idle_mib": idle, "rss_active_mib": active,
+            "per_torrent_mib": round((active - idle) / torrents, 2)}
+
+
 # --- the client -------------------------------------------------------------------------------
 
 
@@ -209,13 +257,14 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=100_000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--torrents", type=int, default=20, help="active downloads for the memory figure")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return
     if args.quick:
-        args.items, args.positions, args.connections, args.seconds = 200, 1000, 4, 0.5
+        args.items, args.positions, args.connections, args.seconds, args.torrents = 200, 1000, 4, 0.5, 2
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -238,6 +287,7 @@ def main() -> None:
             for name, paths in endpoints.items():
                 asyncio.run(_load(port, paths, 2, min(0.5, args.seconds)))  # warm-up
                 results[name] = asyncio.run(_load(port, paths, args.connections, args.seconds))
+            memory = bench_memory(port, server.pid, args.torrents, Path(tmp))
         finally:
             server.terminate()
             server.wait()
@@ -248,6 +298,7 @@ def main() -> None:
         "library": {"items": ids["counts"][0], "positions": ids["counts"][1], "seed_seconds": round(seeded_s, 1)},
         "load": {"connections": args.connections, "seconds_per_endpoint": args.seconds},
         "endpoints": results,
+        "memory": memory,
     }, indent=2))
 
 

@@ -20,3 +20,5 @@ def test_bench_api_quick_run_prints_figures() -> None:
         assert figures["requests"] > 0, name
         assert 0 < figures["p50_ms"] <= figures["p99_ms"], name
         assert figures["vs_hello"] > 0, name
+    memory = report["memory"]
+    assert memory["active_torrents"] == 2 and 0 < memory["rss_idle_mib"] <= memory["rss_active_mib"]
