@@ -144,6 +144,7 @@ class TorrentEngine:
             lt.file_rename_failed_alert: self._on_rename_failed,
             lt.fastresume_rejected_alert: self._on_resume_rejected,
             lt.listen_succeeded_alert: self._on_listening,
+            lt.alerts_dropped_alert: self._on_alerts_dropped,
         }
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -575,6 +576,13 @@ class TorrentEngine:
 
     def _on_resume_rejected(self, alert: lt.fastresume_rejected_alert) -> None:
         log.warning("resume data rejected, rechecking files: %s", alert.message())
+
+    def _on_alerts_dropped(self, alert: lt.alerts_dropped_alert) -> None:
+        # A lost piece_finished alert would leave a reader waiting: re-read who has what.
+        log.warning("libtorrent dropped alerts (queue full); re-reading piece states")
+        for torrent in self._torrents.values():
+            if torrent.pieces is not None:
+                self._spawn(self._snapshot_pieces(torrent))
 
     def _on_listening(self, alert: lt.listen_succeeded_alert) -> None:
         if alert.socket_type == lt.listen_succeeded_alert_socket_type_t.tcp:
