@@ -9,25 +9,17 @@ request with `start=`.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.hubs import OWNER_TOKEN, Api
 from tests.media import make_avi, make_mkv
 from tests.swarm import Swarm
 from tests.test_stream_api import add, get_stream, wait_for_status
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--autoplay-policy=no-user-gesture-required",
-]
 SECONDS = 8.0
 # Transmuxed films download over ~10 s at three times their bit rate: playback starts at
 # once, and the seek (a new request) still finds the file downloading.
