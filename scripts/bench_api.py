@@ -177,9 +177,9 @@ def bench_memory(port: int, pid: int, torrents: int, workdir: Path) -> dict[str,
                 added.raise_for_status()
                 ids.append(added.json()["id"])
             deadline = time.monotonic() + 60
-            while True:  # every download is running and has bytes
+            while True:  # every download is running: metadata known, connected to the seeder
                 states = [http.get(f"/api/media/{i}/progress").json() for i in ids]
-                if all(s["status"] == "downloading" and s["downloadedBytes"] > 0 for s in states):
+                if all(s["status"] == "downloading" and s["totalBytes"] and s["peers"] for s in states):
                     break
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"not all {torrents} downloads started: {states}")
