@@ -44,8 +44,8 @@ from tests.hubs import OWNER_TOKEN, magnet
 T = TypeVar("T")
 
 # Bounded so the suite stays fast: examples per (operation, mode, actor, id kind).
-EXAMPLES_GENERATED_IDS = 15
-EXAMPLES_REAL_IDS = 6
+EXAMPLES_GENERATED_IDS = 10
+EXAMPLES_REAL_IDS = 5
 CHECKS = [
     not_a_server_error,
     content_type_conformance,
