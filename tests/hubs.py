@@ -7,11 +7,14 @@ suite runs on both engines.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -123,6 +126,23 @@ async def api(hub: Hub) -> AsyncIterator[Api]:
 def magnet(infohash: str | None = None, name: str = "Big.Buck.Bunny.2008.1080p.mkv") -> str:
     """A syntactically valid magnet that points nowhere (no peers, no trackers)."""
     return f"magnet:?xt=urn:btih:{infohash or secrets.token_hex(20)}&dn={name}"
+
+
+async def progress(api: Api | httpx.AsyncClient, media_id: str) -> dict[str, Any]:
+    response = await api.get(f"/api/media/{media_id}/progress")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def wait_progress(
+    api: Api | httpx.AsyncClient, media_id: str, condition: Callable[[dict[str, Any]], object], timeout: float = 30
+) -> dict[str, Any]:
+    """Poll /progress until `condition(view)` holds; fail with the last view after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition(view := await progress(api, media_id)):
+        assert time.monotonic() < deadline, f"still {view} after {timeout} s"
+        await asyncio.sleep(0.05)
+    return view
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from mediahub.hub import Hub
 from mediahub.settings import Settings
-from tests.hubs import Api, make_settings
+from tests.hubs import Api, make_settings, progress, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import MEDIAHUB, start_server
 from tests.swarm import Swarm, build_info
@@ -32,22 +32,6 @@ async def add(api: Api, magnet: str, **fields: Any) -> dict[str, Any]:
     response = await api.post("/api/media", json={"magnetLink": magnet, **fields})
     assert response.status_code in (200, 201), response.text
     return response.json()
-
-
-async def progress(api: Api, media_id: str) -> dict[str, Any]:
-    response = await api.get(f"/api/media/{media_id}/progress")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def wait_progress(api: Api, media_id: str, condition: Any, timeout: float = 30) -> dict[str, Any]:
-    """Poll /progress until `condition(view)` holds; fail after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition(view := await progress(api, media_id)):
-        assert loop.time() < deadline, f"still {view} after {timeout} s"
-        await asyncio.sleep(0.05)
-    return view
 
 
 async def wait_status(api: Api, media_id: str, status: str, timeout: float = 30) -> dict[str, Any]:

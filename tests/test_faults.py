@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from mediahub.hub import Hub
-from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings
+from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, wait_progress
 from tests.media import make_avi, make_big_mp4
 from tests.server_process import start_server
-from tests.swarm import Swarm
+from tests.swarm import Swarm, until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -58,8 +58,7 @@ async def test_sigkill_during_position_writes_loses_no_acknowledged_write(tmp_pa
                     acknowledged[media_id] = position
 
             writers = [asyncio.create_task(writer(media_id)) for media_id in items]
-            while sum(acknowledged.values()) < 300:  # writes are flowing on every connection
-                await asyncio.sleep(0.01)
+            await until(lambda: sum(acknowledged.values()) >= 300, 30, "writes flowing on every connection")
             server.process.kill()  # SIGKILL: no shutdown, no flush, mid-write
             server.process.wait()
             await asyncio.gather(*writers)
@@ -78,15 +77,6 @@ async def test_sigkill_during_position_writes_loses_no_acknowledged_write(tmp_pa
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-async def _wait(http: httpx.AsyncClient, media_id: str, done: Callable[[dict], bool], timeout: float = 90) -> dict:
-    """Poll the item's progress (every 20 ms, with a deadline) until `done(progress)`."""
-    deadline = time.monotonic() + timeout
-    while not done(progress := (await http.get(f"/api/media/{media_id}/progress")).json()):
-        assert time.monotonic() < deadline, progress
-        await asyncio.sleep(0.02)
-    return progress
 
 
 def _ready(progress: dict) -> bool:
@@ -117,7 +107,7 @@ async def test_sigkill_during_a_download_then_restart_finishes_it(swarm: Swarm, 
     with start_server(UVICORN, data_dir, env) as server:
         async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=10) as http:
             media_id = await _add(http, seed.magnet)
-            before = await _wait(http, media_id, lambda p: p["progress"] >= 30)
+            before = await wait_progress(http, media_id, lambda p: p["progress"] >= 30, timeout=90)
             server.process.kill()
             server.process.wait()
     assert before["status"] == "downloading"
@@ -125,7 +115,7 @@ async def test_sigkill_during_a_download_then_restart_finishes_it(swarm: Swarm, 
     seed.throttle(None)
     with start_server(UVICORN, data_dir, env) as server:
         async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=30) as http:
-            await _wait(http, media_id, _ready)
+            await wait_progress(http, media_id, _ready, timeout=90)
             body = (await http.get(f"/api/media/{media_id}/stream")).content
     assert body == film.read_bytes()
 
@@ -139,13 +129,13 @@ async def test_sigkill_during_finalize_then_restart_redoes_it(swarm: Swarm, tmp_
     with start_server(UVICORN, data_dir, env) as server:
         async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=10) as http:
             media_id = await _add(http, seed.magnet)
-            seen = await _wait(http, media_id, lambda p: p["status"] in {"completed", "ready", "error"})
+            seen = await wait_progress(http, media_id, lambda p: p["status"] in {"completed", "ready", "error"}, timeout=90)
             server.process.kill()
             server.process.wait()
     assert seen["status"] == "completed", seen
     with start_server(UVICORN, data_dir, env) as server:
         async with httpx.AsyncClient(base_url=server.url, headers=OWNER, timeout=60) as http:
-            await _wait(http, media_id, _ready, timeout=120)
+            await wait_progress(http, media_id, _ready, timeout=120)
             detail = (await http.get(f"/api/media/{media_id}")).json()
             body = (await http.get(f"/api/media/{media_id}/stream")).content
     assert detail["filePath"].endswith(".mp4") and detail["fileSize"] == len(body)
@@ -182,7 +172,7 @@ async def test_disk_full_is_an_error_with_a_clear_message_and_recovers(
         async with Hub.open(settings) as hub:
             async with httpx.AsyncClient(base_url=await hub.serve(), headers=owner, timeout=30) as http:
                 media_id = await _add(http, seed.magnet)
-                failed = await _wait(http, media_id, lambda p: p["status"] == "error")
+                failed = await wait_progress(http, media_id, lambda p: p["status"] == "error", timeout=90)
                 assert "space" in failed["error"].lower(), failed["error"]
                 assert str(tmp_path) not in failed["error"]  # users see no host paths
                 detail = (await http.get(f"/api/media/{media_id}")).json()
@@ -192,7 +182,7 @@ async def test_disk_full_is_an_error_with_a_clear_message_and_recovers(
                 # Space is freed: a retry finishes the download.
                 subprocess.run(["mount", "-o", "remount,size=16m", str(settings.downloads_dir)], check=True)
                 assert (await http.post(f"/api/media/{media_id}/retry")).status_code == 202
-                await _wait(http, media_id, _ready)
+                await wait_progress(http, media_id, _ready, timeout=90)
                 assert (await http.get(f"/api/media/{media_id}/stream")).content == film.read_bytes()
 
 
@@ -201,7 +191,7 @@ async def test_the_seeder_vanishing_and_coming_back(api: Api, swarm: Swarm, tmp_
     seed = swarm.seed({"Vanishing Seeder (2020).mp4": film}, upload_limit=384 * 1024)
     added = await api.post("/api/media", json={"magnetLink": seed.magnet, "type": "movie"})
     media_id = added.json()["id"]
-    await _wait_api(api, media_id, lambda p: p["progress"] >= 20)
+    await wait_progress(api, media_id, lambda p: p["progress"] >= 20, timeout=90)
     seed.stop()
     last = {"progress": -1.0, "since": time.monotonic()}
 
@@ -210,7 +200,7 @@ async def test_the_seeder_vanishing_and_coming_back(api: Api, swarm: Swarm, tmp_
             last.update(progress=progress["progress"], since=time.monotonic())
         return time.monotonic() - last["since"] >= 2
 
-    stalled = await _wait_api(api, media_id, no_progress_for_2_seconds, timeout=30)
+    stalled = await wait_progress(api, media_id, no_progress_for_2_seconds, timeout=30)
     assert stalled["status"] == "downloading" and stalled["progress"] < 100  # waiting, not failed
     seed.throttle(None)
     seed.start(connect_to=[api.hub.engine.listen_port])
@@ -219,16 +209,8 @@ async def test_the_seeder_vanishing_and_coming_back(api: Api, swarm: Swarm, tmp_
         assert progress["progress"] >= stalled["progress"]  # nothing verified was thrown away
         return _ready(progress)
 
-    await _wait_api(api, media_id, finished)
+    await wait_progress(api, media_id, finished, timeout=90)
     assert (await api.get(f"/api/media/{media_id}/stream")).content == film.read_bytes()
-
-
-async def _wait_api(api: Api, media_id: str, done: Callable[[dict], bool], timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while not done(progress := (await api.get(f"/api/media/{media_id}/progress")).json()):
-        assert time.monotonic() < deadline, progress
-        await asyncio.sleep(0.02)
-    return progress
 
 
 async def test_a_corrupt_resume_file_is_ignored_and_the_files_rechecked(
@@ -242,11 +224,11 @@ async def test_a_corrupt_resume_file_is_ignored_and_the_files_rechecked(
     async with Hub.open(settings) as hub:
         async with httpx.AsyncClient(base_url=await hub.serve(), headers=owner, timeout=30) as http:
             media_id = await _add(http, seed.magnet)
-            await _wait(http, media_id, lambda p: p["progress"] >= 40)
+            await wait_progress(http, media_id, lambda p: p["progress"] >= 40, timeout=90)
     assert resume.is_file()  # written at the latest when the hub closed
     resume.write_bytes(b"d8:file-format\x00\xff garbage, not bencode")
     seed.throttle(None)
     async with Hub.open(settings) as hub:
         async with httpx.AsyncClient(base_url=await hub.serve(), headers=owner, timeout=30) as http:
-            await _wait(http, media_id, _ready)
+            await wait_progress(http, media_id, _ready, timeout=90)
             assert (await http.get(f"/api/media/{media_id}/stream")).content == film.read_bytes()

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.hubs import Api, magnet
+from tests.hubs import Api, magnet, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import ServerProcess, start_server
 from tests.swarm import Swarm
@@ -123,10 +123,12 @@ async def _add_and_wait(api: Api, link: str, wanted: set[str], timeout: float = 
     added = await api.post("/api/media", json={"magnetLink": link, "type": "movie"})
     assert added.status_code == 201, added.text
     media_id = added.json()["id"]
-    deadline = time.monotonic() + timeout
-    while (status := (await api.get(f"/api/media/{media_id}/progress")).json()["status"]) not in wanted:
-        assert status != "error" and time.monotonic() < deadline, status
-        await asyncio.sleep(0.05)  # polling with a deadline
+
+    def arrived(view: dict) -> bool:
+        assert view["status"] != "error", view
+        return view["status"] in wanted
+
+    await wait_progress(api, media_id, arrived, timeout)
     return media_id
 
 

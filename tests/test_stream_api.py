@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from mediahub.streaming.finalize import is_faststart
-from tests.hubs import OWNER_TOKEN, Api, make_settings
+from tests.hubs import OWNER_TOKEN, Api, make_settings, wait_progress
 from tests.media import CUES, DURATION, FPS, make_big_mp4, make_mkv, srt_text
 from tests.swarm import Swarm, until
 
@@ -43,11 +43,11 @@ async def status(api: Api, media_id: str) -> str:
 
 
 async def wait_for_status(api: Api, media_id: str, wanted: str, timeout: float = 60, allow_error: bool = False) -> None:
-    deadline = time.monotonic() + timeout
-    while (current := await status(api, media_id)) != wanted:
-        assert current != "error" or allow_error, (await api.get(f"/api/media/{media_id}")).json()
-        assert time.monotonic() < deadline, f"still {current!r} after {timeout} s, wanted {wanted!r}"
-        await asyncio.sleep(0.1)
+    def settled(view: dict) -> bool:
+        assert view["status"] != "error" or allow_error, view
+        return view["status"] == wanted
+
+    await wait_progress(api, media_id, settled, timeout)
 
 
 def stream_url(media_id: str, **query: object) -> str:

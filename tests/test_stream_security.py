@@ -4,15 +4,13 @@ look like FFmpeg options, container files that point FFmpeg at files outside the
 
 from __future__ import annotations
 
-import asyncio
 import io
-import time
 from pathlib import Path
 
 import av
 import pytest
 
-from tests.hubs import Api
+from tests.hubs import Api, wait_progress
 from tests.media import make_mkv, make_mp4
 from tests.raw_http import raw_request
 from tests.swarm import Swarm
@@ -28,11 +26,7 @@ async def _add(api: Api, link: str) -> str:
 
 async def _settled(api: Api, media_id: str, timeout: float = 60) -> dict:
     """Wait for a terminal status (ready or error) and return the progress."""
-    deadline = time.monotonic() + timeout
-    while (progress := (await api.get(f"/api/media/{media_id}/progress")).json())["status"] not in {"ready", "error"}:
-        assert time.monotonic() < deadline, progress
-        await asyncio.sleep(0.05)  # polling with a deadline
-    return progress
+    return await wait_progress(api, media_id, lambda view: view["status"] in {"ready", "error"}, timeout)
 
 
 def _frames(data: bytes) -> int:
