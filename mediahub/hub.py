@@ -37,6 +37,7 @@ from mediahub.torrents.engine import TorrentEngine
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT = 20.0  # seconds one part may take to close
+KEEP_ALIVE_S = 75  # idle keep-alive of `serve()` connections, as nginx's default
 
 _WILDCARD_TO_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}
 
@@ -96,7 +97,15 @@ class Hub:
         if self.url is not None:
             raise RuntimeError(f"This hub already serves {self.url}.")
         config = uvicorn.Config(
-            create_app(self), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=3
+            create_app(self),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+            # Longer than clients' idle expiry (httpx: 5 s, browsers: more), so a client never
+            # reuses a connection at the moment the server closes it.
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
         # Bind here, not in uvicorn: its bind error is a `sys.exit`, which would stop the loop.
         sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
