@@ -195,3 +195,19 @@ async def test_20_concurrent_streams_from_one_active_torrent(api: Api, swarm: Sw
           f"max {max(waited):.1f} s; download at {progress['progress']:.0f}% when all were served")
     assert len(waited) == 20
     assert progress["status"] == "downloading" and progress["progress"] < 95  # their pieces jumped the queue
+
+
+async def test_20_torrents_from_one_seeder_all_finish(api: Api, swarm: Swarm, tmp_path: Path) -> None:
+    """20 downloads from one peer at one address at once: none stalls on a dead connection.
+
+    Over uTP, bursts overflowed the UDP receive buffer on loopback; the seeder timed the
+    connection out while our side kept waiting on it, and 12 of 20 sat at 0 bytes for minutes."""
+    film = make_big_mp4(tmp_path / "film.mp4", 2 * 1024 * 1024)
+    seeds = [
+        swarm.seed({f"Crowd {n} (2020).mp4": film}, piece_size=64 * 1024, upload_limit=256 * 1024) for n in range(20)
+    ]
+    began = time.perf_counter()
+    ids = await asyncio.gather(*(_add_and_wait(api, seed.magnet, {"ready"}, timeout=60) for seed in seeds))
+    print(f"\n20 torrents of 2 MiB from one seeder at 256 KiB/s each: all ready after {time.perf_counter() - began:.1f} s")
+    details = [(await api.get(f"/api/media/{media_id}")).json() for media_id in ids]
+    assert all(detail["fileSize"] == film.stat().st_size for detail in details)

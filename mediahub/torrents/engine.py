@@ -80,6 +80,12 @@ def session_settings(settings: Settings) -> dict[str, Any]:
         # or a seeder blip a small swarm would otherwise sit idle.
         "min_reconnect_time": 2,
         "stop_tracker_timeout": 2,
+        # We dial peers over TCP; peers may still reach us over uTP. uTP's LEDBAT congestion
+        # control yields to any other traffic (a background transport, the opposite of "play
+        # now"), and a uTP connection the other side has timed out stays open on ours until
+        # peer_timeout (2 min). Measured: 20 torrents from one seeder, 12 stalled at 0 bytes
+        # over uTP, none over TCP; seek-to-60% first byte, median of 9: 491 ms -> 145 ms.
+        "enable_outgoing_utp": False,
         "user_agent": "mediahub libtorrent/" + lt.__version__,
     }
 
