@@ -31,6 +31,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS media_profile_played ON media (profile, last_played_at)",
         "CREATE INDEX IF NOT EXISTS episode_season_number ON episode (season, episode_number)",
     ),
+    2: (
+        # The library list finds each item's downloads' info-hashes in this index alone.
+        "CREATE INDEX IF NOT EXISTS download_media_infohash ON download (media, infohash)",
+        # Title search on SQLite reads LOWER(title) from here instead of lower-casing every title.
+        "CREATE INDEX IF NOT EXISTS media_profile_title ON media (profile, LOWER(title))",
+    ),
 }
 
 
