@@ -2,10 +2,12 @@
 
 import base64
 import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mediahub.db.tables import Episode, Media, Season
+from mediahub.db.tables import Download, Episode, Media, Season, Torrent
 from mediahub.ids import new_id
 from tests.hubs import Api, magnet
 
@@ -128,6 +130,110 @@ async def test_list_filters_by_type_newest_first(api: Api) -> None:
     assert (await api.get("/api/media", params={"type": "music"})).status_code == 400
     item = (await api.get("/api/media")).json()[0]
     assert set(item) == {"id", "type", "title", "year", "status", "progress", "tmdbId", "posterUrl", "runtime", "addedAt"}
+
+
+async def stored_item(api: Api, title: str, added_at: datetime, type: str = "movie",
+                      torrents: Sequence[dict] = ()) -> str:
+    """An item with one download per torrent state, written straight to the tables (the engine
+    never hears of it, so the states stay as written); a state of {} is a download whose torrent
+    row does not exist yet."""
+    media_id = new_id()
+    await Media(id=media_id, profile=api.hub.default_profile_id, type=type, title=title, added_at=added_at).save()
+    for state in torrents:
+        infohash = secrets.token_hex(20)
+        await Download(id=new_id(), media=media_id, infohash=infohash, magnet_link=magnet(), added_at=added_at).save()
+        if state:
+            await Torrent(infohash=infohash, magnet_link=magnet(), added_at=added_at, **state).save()
+    return media_id
+
+
+async def test_list_status_and_progress_combine_an_items_downloads(api: Api) -> None:
+    now = datetime.now(timezone.utc)
+    expected = {
+        await stored_item(api, "Nothing yet", now): ("added", 0),
+        await stored_item(api, "No torrent row", now, torrents=[{}]): ("added", 0),
+        await stored_item(api, "Half a season", now, "tv", [
+            {"status": "ready", "progress": 100.0, "total_bytes": 1000},
+            {"status": "downloading", "progress": 50.0, "total_bytes": 3000},
+        ]): ("downloading", 62.5),  # weighted by bytes
+        await stored_item(api, "Sizes unknown", now, "tv", [
+            {"status": "completed", "progress": 100.0},
+            {"status": "error", "progress": 20.0, "error": "No space left on device"},
+        ]): ("error", 60),  # plain mean
+        await stored_item(api, "Paused", now, torrents=[{"status": "paused", "progress": 33.333, "total_bytes": 9}]): (
+            "paused", 33.33),
+    }
+    listed = {m["id"]: (m["status"], m["progress"]) for m in (await api.get("/api/media")).json()}
+    assert listed == expected
+    for media_id, (status, progress) in expected.items():  # the same as each item's own page
+        detail = (await api.get(f"/api/media/{media_id}")).json()
+        assert (detail["status"], detail["progress"]) == (status, progress)
+
+
+async def test_pages_cover_the_list_once_newest_first(api: Api) -> None:
+    start = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    # Three items share one addedAt: paging must still neither repeat nor skip any of them.
+    stamps = [start, start, start, start + timedelta(days=1), start + timedelta(days=2)] + [
+        start - timedelta(days=n) for n in range(1, 6)
+    ]
+    for n, stamp in enumerate(stamps):
+        await stored_item(api, f"Item {n}", stamp, "tv" if n % 3 == 0 else "movie", [{"status": "ready"}])
+    whole = await api.get("/api/media")
+    assert whole.headers["X-Total-Count"] == "10"
+    ids = [m["id"] for m in whole.json()]
+    added = [m["addedAt"] for m in whole.json()]
+    assert len(set(ids)) == 10 and added == sorted(added, reverse=True)
+    for filter, size in [({}, 3), ({}, 1), ({"type": "movie"}, 4), ({"type": "tv"}, 2)]:
+        everything = (await api.get("/api/media", params=filter)).json()
+        pages: list[dict] = []
+        for offset in range(0, len(everything) + size, size):  # one page past the end: empty
+            page = await api.get("/api/media", params={**filter, "limit": size, "offset": offset})
+            assert page.status_code == 200
+            assert page.headers["X-Total-Count"] == str(len(everything))
+            assert len(page.json()) == min(size, max(0, len(everything) - offset))
+            pages += page.json()
+        assert pages == everything
+        assert all(m["type"] == filter.get("type", m["type"]) for m in pages)
+    first = await api.get("/api/media", params={"limit": 4})
+    assert first.json() == whole.json()[:4]
+    rest = await api.get("/api/media", params={"offset": 4})  # no limit: the rest of the list
+    assert rest.json() == whole.json()[4:] and rest.headers["X-Total-Count"] == "10"
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"limit": -5}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": ""}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": "1.5"}, "offset"),
+        ({"limit": 10, "offset": "x", "type": "movie"}, "offset"),
+        ({"limit": 10, "type": "music"}, "type"),
+    ],
+)
+async def test_bad_paging_is_refused_and_changes_nothing(api: Api, params: dict, name: str) -> None:
+    await add(api, type="movie", title="Alpha")
+    before = (await api.get("/api/media")).json()
+    response = await api.get("/api/media", params=params)
+    assert response.status_code == 400
+    assert name in response.json()["message"]
+    assert (await api.get("/api/media")).json() == before
+
+
+async def test_search_limit(api: Api) -> None:
+    for n in range(5):
+        await stored_item(api, f"Star {'x' * n}", datetime.now(timezone.utc))
+    everything = (await api.get("/api/media/search", params={"q": "star"})).json()
+    assert [h["title"] for h in everything] == ["Star ", "Star x", "Star xx", "Star xxx", "Star xxxx"]
+    two = (await api.get("/api/media/search", params={"q": "star", "limit": 2})).json()
+    assert two == everything[:2]
+    for limit in (0, 101, "many"):
+        refused = await api.get("/api/media/search", params={"q": "star", "limit": limit})
+        assert refused.status_code == 400 and "limit" in refused.json()["message"]
+    assert len((await api.get("/api/media/search", params={"q": "star", "limit": 100})).json()) == 5
 
 
 async def test_delete_twice_gives_404(api: Api) -> None:

@@ -8,12 +8,13 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import Provide
 from litestar.di import NamedDependency
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from mediahub.errors import BadRequest
 from mediahub.api.auth import ActorDep, HubDep
-from mediahub.library.media import Library
+from mediahub.library.media import LIST_LIMIT_MAX, SEARCH_LIMIT, SEARCH_LIMIT_MAX, Library
 from mediahub.library.views import (
     AddMedia,
     ContinueItem,
@@ -29,6 +30,32 @@ LibraryDep = NamedDependency[Library]
 TypeFilter = Annotated[str | None, QueryParameter(name="type", description="movie or tv")]
 QueryParam = Annotated[str | None, QueryParameter(name="q", description="Search text, at least 2 characters")]
 EpisodeParam = Annotated[str | None, QueryParameter(name="episodeId", description="Episode id (TV shows)")]
+# Ranges are documented here and checked by the Library, so its 400 names the parameter.
+ListLimit = Annotated[
+    int | None,
+    QueryParameter(
+        name="limit",
+        description="Page size; without it (and offset) the whole list",
+        schema_extra={"minimum": 1, "maximum": LIST_LIMIT_MAX},
+    ),
+]
+ListOffset = Annotated[
+    int, QueryParameter(name="offset", description="Items to skip (newest first)", schema_extra={"minimum": 0})
+]
+SearchLimit = Annotated[
+    int | None,
+    QueryParameter(
+        name="limit",
+        description=f"Most hits to return (default {SEARCH_LIMIT})",
+        schema_extra={"minimum": 1, "maximum": SEARCH_LIMIT_MAX},
+    ),
+]
+TOTAL_COUNT = ResponseHeader(
+    name="X-Total-Count",
+    description="Items in the whole list (with the type filter), for paging",
+    documentation_only=True,
+    required=True,
+)
 
 
 def provide_library(hub: HubDep, actor: ActorDep) -> Library:
@@ -40,9 +67,14 @@ class MediaController(Controller):
     tags = ["media"]
     dependencies = {"library": Provide(provide_library, sync_to_thread=False)}
 
-    @get("/", summary="List the library, newest first")
-    async def list_media(self, library: LibraryDep, media_type: TypeFilter = None) -> list[MediaListItem]:
-        return await library.list(media_type)
+    @get("/", summary="List the library, newest first", response_headers=[TOTAL_COUNT])
+    async def list_media(
+        self, library: LibraryDep, media_type: TypeFilter = None, limit: ListLimit = None, offset: ListOffset = 0
+    ) -> Response[list[MediaListItem]]:
+        items = await library.list(media_type, limit=limit, offset=offset)
+        paged = limit is not None or offset != 0
+        total = await library.count(media_type) if paged else len(items)
+        return Response(items, headers={"X-Total-Count": str(total)})
 
     @post("/", summary="Add a magnet link (201 new, 200 already there)", status_code=HTTP_201_CREATED)
     async def add_media(self, library: LibraryDep, data: JSONBody[AddMedia]) -> Response[MediaDetail]:
@@ -50,8 +82,10 @@ class MediaController(Controller):
         return Response(added.media, status_code=HTTP_201_CREATED if added.created else HTTP_200_OK)
 
     @get("/search", summary="Search titles (case-insensitive substring, best match first)")
-    async def search(self, library: LibraryDep, q: QueryParam = None, media_type: TypeFilter = None) -> list[SearchHit]:
-        return await library.search(q, media_type)
+    async def search(
+        self, library: LibraryDep, q: QueryParam = None, media_type: TypeFilter = None, limit: SearchLimit = None
+    ) -> list[SearchHit]:
+        return await library.search(q, media_type, limit=limit)
 
     @get("/continue-watching", summary="Started but unfinished items, most recently played first")
     async def continue_watching(self, library: LibraryDep) -> list[ContinueItem]:

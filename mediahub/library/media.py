@@ -16,12 +16,19 @@ from typing import Any
 
 import msgspec
 
-from mediahub.db.tables import Download, Episode, Media, Position, Season, Torrent
+from mediahub.db.tables import Download, Media, Torrent
 from mediahub.errors import BadRequest, NotFound
 from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentReleased
 from mediahub.ids import iso, new_id, utcnow
 from mediahub.library import playback
-from mediahub.library.status import combine_progress, combine_status, torrents_by_media
+from mediahub.library.status import (
+    PROGRESS_SQL,
+    STATUS_RANK_SQL,
+    combine_progress,
+    combine_status,
+    status_of_rank,
+    torrents_by_media,
+)
 from mediahub.library.views import (
     AddMedia,
     ContinueItem,
@@ -41,10 +48,22 @@ MEDIA_TYPES = ("movie", "tv")
 MAX_TITLE = 500
 MAX_TEXT = 20_000
 MAX_URL = 2048
+LIST_LIMIT_MAX = 1000
 SEARCH_LIMIT = 50
-# What a list item shows: reading only these keeps a 10,000-item list fast.
-_LIST_COLUMNS = (Media.id, Media.type, Media.title, Media.year, Media.tmdb_id, Media.poster_url, Media.poster_cached,
-                 Media.runtime, Media.added_at)
+SEARCH_LIMIT_MAX = 100
+_NO_LIMIT = 2**63 - 1  # "LIMIT ALL" in a form SQLite and PostgreSQL both accept as a parameter
+
+# A list in one query: the page of media (newest first; the id breaks ties so pages never
+# overlap), each with its downloads' combined status and progress (see status.py).
+_LIST = (
+    "WITH page AS ("
+    "SELECT id, type, title, year, tmdb_id, poster_url, poster_cached, runtime, added_at FROM media "
+    "WHERE {where} ORDER BY added_at DESC, id DESC LIMIT {{}} OFFSET {{}}) "
+    f"SELECT p.*, {STATUS_RANK_SQL} AS status_rank, {PROGRESS_SQL} AS progress "
+    "FROM page p LEFT JOIN download d ON d.media = p.id LEFT JOIN torrent t ON t.infohash = d.infohash "
+    "GROUP BY p.id, p.type, p.title, p.year, p.tmdb_id, p.poster_url, p.poster_cached, p.runtime, p.added_at "
+    "ORDER BY p.added_at DESC, p.id DESC"
+)
 
 # (title, year) -> TMDB id of that show, or None; bounded in time (the enricher's find_show).
 FindShow = Callable[[str, int | None], Awaitable[int | None]]
@@ -75,22 +94,19 @@ class Library:
 
     # ---- reading ---------------------------------------------------------------------
 
-    async def list(self, type: str | None = None) -> list[MediaListItem]:
-        query = (
-            Media.select(*_LIST_COLUMNS).where(Media.profile == self.profile_id).order_by(Media.added_at, ascending=False)
-        )
-        if type is not None:
-            query = query.where(Media.type == _media_type(type))
-        rows = await query
-        downloads = await torrents_by_media(profile_id=self.profile_id)
+    async def list(self, type: str | None = None, *, limit: int | None = None, offset: int = 0) -> list[MediaListItem]:
+        """Newest first; `limit` and `offset` page through it (`count` gives the total)."""
+        where, args = self._filter(type)
+        page = [_page_limit(limit, LIST_LIMIT_MAX), _offset(offset)]
+        rows = await Media.raw(_LIST.format(where=where), *args, *page)
         return [
             MediaListItem(
                 id=r["id"],
                 type=r["type"],
                 title=r["title"],
                 year=r["year"],
-                status=combine_status(d["status"] for d in downloads.get(r["id"], [])),
-                progress=combine_progress(downloads.get(r["id"], [])),
+                status=status_of_rank(r["status_rank"]),
+                progress=round(r["progress"] or 0.0, 2),
                 tmdb_id=r["tmdb_id"],
                 poster_url=image_url(r, "poster"),
                 runtime=r["runtime"],
@@ -98,6 +114,11 @@ class Library:
             )
             for r in rows
         ]
+
+    async def count(self, type: str | None = None) -> int:
+        where, args = self._filter(type)
+        rows = await Media.raw(f"SELECT COUNT(*) AS n FROM media WHERE {where}", *args)
+        return rows[0]["n"]
 
     async def get(self, media_id: str) -> MediaDetail:
         row = await self._row(media_id)
@@ -146,27 +167,26 @@ class Library:
             ]
         return detail
 
-    async def search(self, q: str | None, type: str | None = None) -> list[SearchHit]:
+    async def search(self, q: str | None, type: str | None = None, *, limit: int | None = None) -> list[SearchHit]:
         q = (q or "").strip().lower()
         if len(q) < 2:
             raise BadRequest("The search query 'q' needs at least 2 characters.")
+        limit = SEARCH_LIMIT if limit is None else _page_limit(limit, SEARCH_LIMIT_MAX)
+        where, args = self._filter(type)
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         prefix = pattern[1:]  # title starts with q; then a word of it does; then anywhere
-        args: list[Any] = [self.profile_id, pattern]
-        type_clause = ""
-        if type is not None:
-            type_clause = "AND type = {}"
-            args.append(_media_type(type))
+        # The media_profile_title index (db/engine.py) holds LOWER(title): SQLite matches on it
+        # instead of lower-casing every title of the profile.
         rows = await Media.raw(
-            "SELECT id, title, type, year FROM media "
-            "WHERE profile = {} AND LOWER(title) LIKE {} ESCAPE '\\' " + type_clause + " "
+            f"SELECT id, title, type, year FROM media WHERE {where} AND LOWER(title) LIKE {{}} ESCAPE '\\' "
             "ORDER BY CASE WHEN LOWER(title) = {} THEN 0 WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 1 "
-            "WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 2 ELSE 3 END, LENGTH(title), added_at DESC "
-            "LIMIT " + str(SEARCH_LIMIT),
+            "WHEN LOWER(title) LIKE {} ESCAPE '\\' THEN 2 ELSE 3 END, LENGTH(title), added_at DESC LIMIT {}",
             *args,
+            pattern,
             q,
             prefix,
             "% " + prefix,
+            limit,
         )
         return [SearchHit(id=r["id"], title=r["title"], type=r["type"], year=r["year"]) for r in rows]
 
@@ -279,6 +299,12 @@ class Library:
 
     # ---- helpers -------------------------------------------------------------------------
 
+    def _filter(self, type: str | None) -> tuple[str, list[Any]]:
+        """WHERE clause (and its values) for this profile's media, of one type if given."""
+        if type is None:
+            return "profile = {}", [self.profile_id]
+        return "profile = {} AND type = {}", [self.profile_id, _media_type(type)]
+
     async def _row(self, media_id: str) -> dict[str, Any]:
         row = await Media.select().where((Media.id == media_id) & (Media.profile == self.profile_id)).first()
         if row is None:
@@ -302,6 +328,20 @@ class Library:
             .first()
         )
         return row["id"] if row else None
+
+
+def _page_limit(limit: int | None, most: int) -> int:
+    if limit is None:
+        return _NO_LIMIT
+    if not 1 <= limit <= most:
+        raise BadRequest(f"'limit' must be a whole number from 1 to {most}.")
+    return limit
+
+
+def _offset(offset: int) -> int:
+    if offset < 0:
+        raise BadRequest("'offset' must be a whole number, zero or more.")
+    return min(offset, _NO_LIMIT)  # past the end is an empty page, and fits a 64-bit parameter
 
 
 def _media_type(value: str) -> str:

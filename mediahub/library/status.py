@@ -34,22 +34,37 @@ def combine_progress(torrents: Iterable[Mapping[str, Any]]) -> float:
     return round(sum(r["progress"] for r in rows) / len(rows), 2)
 
 
-_DOWNLOADS_WITH_TORRENTS = (
-    "SELECT d.id, d.media, d.infohash, d.magnet_link, d.name, d.added_at, "
-    "t.status, t.progress, t.total_bytes, t.error "
-    "FROM download d JOIN media m ON m.id = d.media LEFT JOIN torrent t ON t.infohash = d.infohash "
+# The same two rules in SQL, for summarising a whole list in one query: the MIN of
+# STATUS_RANK_SQL over an item's downloads (`download d LEFT JOIN torrent t`) is the index in
+# _PRECEDENCE of what combine_status picks; PROGRESS_SQL is combine_progress before rounding.
+STATUS_RANK_SQL = (
+    "MIN(CASE COALESCE(t.status, 'added') "
+    + " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(_PRECEDENCE))
+    + " END)"
+)
+PROGRESS_SQL = (
+    "CASE WHEN MIN(COALESCE(t.total_bytes, 0)) > 0 "
+    "THEN SUM(t.total_bytes * t.progress) / CAST(SUM(t.total_bytes) AS DOUBLE PRECISION) "
+    "ELSE AVG(COALESCE(t.progress, 0.0)) END"
 )
 
 
-async def torrents_by_media(media_id: str | None = None, *, profile_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """media id -> its downloads, each merged with its shared torrent's state.
+def status_of_rank(rank: int | None) -> str:
+    """The status a STATUS_RANK_SQL value stands for (None: no download, or none known)."""
+    return _PRECEDENCE[rank] if rank is not None else "added"
 
-    One joined query, for one item or for a whole profile's library: never a list of ids as
-    parameters (SQLite refuses more than 32,766 of them, and building them cost most of a
-    10,000-item list's time).
-    """
-    where, value = ("d.media = {}", media_id) if media_id is not None else ("m.profile = {}", profile_id)
-    rows = await Download.raw(_DOWNLOADS_WITH_TORRENTS + f"WHERE {where} ORDER BY d.added_at", value)
+
+_DOWNLOADS_WITH_TORRENTS = (
+    "SELECT d.id, d.media, d.infohash, d.magnet_link, d.name, d.added_at, "
+    "t.status, t.progress, t.total_bytes, t.error "
+    "FROM download d LEFT JOIN torrent t ON t.infohash = d.infohash "
+)
+
+
+async def torrents_by_media(media_id: str) -> dict[str, list[dict[str, Any]]]:
+    """media id -> the item's downloads, each merged with its shared torrent's state, in one
+    joined query. (A whole list summarises its items with STATUS_RANK_SQL and PROGRESS_SQL.)"""
+    rows = await Download.raw(_DOWNLOADS_WITH_TORRENTS + "WHERE d.media = {} ORDER BY d.added_at", media_id)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         row["status"] = row["status"] or "added"  # no torrent row (yet): as just added
