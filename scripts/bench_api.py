@@ -278,7 +278,8 @@ def main() -> None:
             rng = random.Random(1)
             endpoints = {
                 "hello": ["/hello"],
-                "list": ["/api/media", "/api/media?type=movie", "/api/media?type=tv"],
+                "list": ["/api/media", "/api/media?type=movie", "/api/media?type=tv"],  # whole lists
+                "list_paged": ["/api/media?limit=50"],  # the first page, as a client that pages asks
                 "search": [f"/api/media/search?q={w}" for w in ids["words"]] + ["/api/media/search?q=ni&type=tv"],
                 "continue_watching": ["/api/media/continue-watching"],
                 "detail": [f"/api/media/{rng.choice(ids['movie'] + ids['tv'])}" for _ in range(200)],
