@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
@@ -90,3 +91,18 @@ async def migrate(engine: Engine) -> None:
                 await engine.run_ddl(statement)
             await SchemaVersion.insert(SchemaVersion(version=version, applied_at=utcnow()))
         log.info("database schema migrated to version %d", version)
+    if isinstance(engine, PostgresEngine):
+        await _title_trigrams(engine)
+
+
+async def _title_trigrams(engine: PostgresEngine) -> None:
+    """Where pg_trgm can be had, index titles by trigrams so a '%q%' search reads only the
+    titles that can match. Optional: without it search still works (scanning a profile's titles)."""
+    try:
+        async with engine.transaction():
+            await engine.run_ddl("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            await engine.run_ddl(
+                "CREATE INDEX IF NOT EXISTS media_title_trgm ON media USING gin (LOWER(title) gin_trgm_ops)"
+            )
+    except asyncpg.PostgresError as exc:
+        log.info("title search without a trigram index: %s", exc)
