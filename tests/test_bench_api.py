@@ -15,7 +15,7 @@ def test_bench_api_quick_run_prints_figures() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["library"]["items"] == 200 and report["library"]["positions"] >= 1000
-    assert set(report["endpoints"]) == {"hello", "list", "search", "continue_watching", "detail"}
+    assert set(report["endpoints"]) == {"hello", "list", "list_paged", "search", "continue_watching", "detail"}
     for name, figures in report["endpoints"].items():
         assert figures["requests"] > 0, name
         assert 0 < figures["p50_ms"] <= figures["p99_ms"], name
