@@ -65,8 +65,9 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return make_settings(tmp_path / "data", database_url)
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    """`@pytest.mark.parametrize("settings", [{field: value}], indirect=True)` changes fields."""
+    return make_settings(tmp_path / "data", database_url, **getattr(request, "param", {}))
 
 
 @pytest.fixture

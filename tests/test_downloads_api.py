@@ -20,7 +20,7 @@ from mediahub.settings import Settings
 from tests.hubs import Api, make_settings, progress, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import MEDIAHUB, start_server
-from tests.swarm import Swarm, build_info
+from tests.swarm import Swarm, build_info, until
 
 pytestmark = pytest.mark.anyio
 
@@ -206,6 +206,7 @@ async def test_two_profiles_share_one_download(api: Api, swarm: Swarm, mp4_file:
     assert api.hub.engine.torrents() == []  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("settings", [{"keep_original": True}], indirect=True)  # to look at the download
 async def test_hostile_file_names_land_inside_the_data_dir(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
     hostile = [(["..", "..", "escape.mkv"], mp4_file.read_bytes()), (["/etc", "x"], b"not yours")]
     seed = swarm.seed_info(build_info("../../Evil.Movie.2020", hostile), dict(enumerate(data for _, data in hostile)))
@@ -264,10 +265,42 @@ async def test_mkv_becomes_a_browser_safe_library_mp4_and_goes_with_its_item(
     video = library_file(settings, done["filePath"])
     assert video.read_bytes()[4:8] == b"ftyp"
     assert [p.suffix for p in video.parent.glob("*.vtt")] == [".vtt"]  # the sidecar, as WebVTT
-    original = settings.downloads_dir / seed.infohash / "Remux.Me.2015" / "Remux.Me.2015.mkv"
-    assert original.read_bytes() == mkv_file.read_bytes()  # the torrent keeps its data (seeding)
+    # The MKV original would double the disk space: it goes, and the torrent stops seeding.
+    download_dir = settings.downloads_dir / seed.infohash
+    await until(lambda: not download_dir.exists(), 10, "the original to be deleted")
+    assert api.hub.engine.torrents() == []  # type: ignore[union-attr]
+    played = await api.get(f"/api/media/{created['id']}/stream", headers={"Range": "bytes=0-"})
+    assert played.status_code == 206 and played.content == video.read_bytes()
     assert (await api.delete(f"/api/media/{created['id']}")).status_code == 204
-    assert not video.parent.exists() and not original.exists()
+    assert not video.parent.exists()
+
+
+@pytest.mark.parametrize("settings", [{"keep_original": True}], indirect=True)
+async def test_keep_original_keeps_the_download_seeding(api: Api, swarm: Swarm, mkv_file: Path, settings: Settings):
+    seed = swarm.seed({"Keep.Me.2016.mkv": mkv_file})
+    created = await add(api, seed.magnet)
+    done = await wait_status(api, created["id"], "ready")
+    assert library_file(settings, done["filePath"]).suffix == ".mp4"
+    assert (settings.downloads_dir / seed.infohash / "Keep.Me.2016.mkv").read_bytes() == mkv_file.read_bytes()
+    assert [t.infohash for t in api.hub.engine.torrents()] == [seed.infohash]  # type: ignore[union-attr]
+
+
+async def test_a_player_of_the_download_keeps_the_original_until_it_stops(
+    api: Api, swarm: Swarm, mkv_file: Path, settings: Settings
+):
+    """Someone watching while it downloads reads the torrent's MKV: it must outlive `ready`."""
+    seed = swarm.seed({"Watch.Me.2017.mkv": mkv_file}, piece_size=16 * KIB, upload_limit=200 * KIB)
+    created = await add(api, seed.magnet)
+    await wait_progress(api, created["id"], lambda view: view["status"] == "downloading" and view["totalBytes"], 10)
+    index = (await api.hub.engine.wait_metadata(seed.infohash, 10))[0].index  # type: ignore[union-attr]
+    async with api.hub.engine.open_file(seed.infohash, index) as player:  # type: ignore[union-attr]
+        assert await player.read(0, 4, timeout=10) == mkv_file.read_bytes()[:4]
+        seed.throttle(None)
+        await wait_status(api, created["id"], "ready")
+        tail = mkv_file.stat().st_size - 1024
+        assert await player.read(tail, 1024, timeout=10) == mkv_file.read_bytes()[tail:]
+        assert (settings.downloads_dir / seed.infohash).exists()
+    await until(lambda: not (settings.downloads_dir / seed.infohash).exists(), 10, "the original to be deleted")
 
 
 async def test_second_season_joins_the_show_and_progress_sums_both(api: Api, swarm: Swarm, mp4_file: Path):

@@ -8,6 +8,10 @@
 - Engine status goes to the `Torrent` row and per-episode progress about once a second,
   and out as `TorrentChanged` (SSE streams and widgets listen).
 - Finished: `completed`, files placed into the library layout (`placing.py`), `ready`.
+  When a library file had to be converted (an MKV became an MP4), the torrent's original
+  would double the disk space: unless `MEDIAHUB_KEEP_ORIGINAL` asks to keep it, the torrent
+  then stops seeding and its download folder goes. Hard-linked files cost nothing extra, so
+  such torrents keep theirs.
 - `TorrentReleased` (no item holds it any more): the torrent goes with its data and its
   library files. On start, unfinished torrents are added again from their resume data.
 """
@@ -16,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 from collections import defaultdict
 from collections.abc import AsyncIterator, Coroutine
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mediahub.db.tables import Download, Episode, Media, Season, Torrent
@@ -169,29 +174,47 @@ class Downloads:
     async def _finish(self, infohash: str) -> None:
         async with self._locks[infohash]:
             row = await Torrent.select().where(Torrent.infohash == infohash).first()
-            if row is None:
-                return
+            if row is None or self.engine.status(infohash) is None:
+                return  # released, or finished and retired already (a second finish event)
             if row["status"] != "ready":
                 await self._set(infohash, status="completed", progress=100.0,
                                 downloaded_bytes=row["total_bytes"] or 0, completed_at=row["completed_at"] or utcnow())  # fmt: skip
             try:
                 await self._map_items(infohash, self.engine.files(infohash) or ())
-                await self._place_all(infohash)
+                converted = await self._place_all(infohash)
             except Exception as exc:
                 log.exception("placing the files of %s failed", infohash)
                 await self._set(infohash, status="error", error=f"The library file could not be prepared: {_reason(exc)}.")
                 return
             await self._set(infohash, status="ready", error=None)
+        if converted and not self.settings.keep_original:
+            self._spawn(self._retire(infohash))
+
+    async def _retire(self, infohash: str) -> None:
+        """Drop a ready torrent's own copy once nobody streams from it: new plays come from
+        the library file, but a player that started during the download reads the torrent."""
+        try:
+            await self.engine.until_unread(infohash)
+        except TorrentNotFound:
+            return  # released meanwhile
+        async with self._locks[infohash]:
+            row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
+            if row is not None and row["status"] == "ready":
+                await self._drop_download(infohash)
 
     async def _on_released(self, event: TorrentReleased) -> None:
         infohash = event.infohash
         async with self._locks[infohash]:
-            await self.engine.remove(infohash, delete_files=True)
+            await self._drop_download(infohash)
             await self._placed.remove_all(infohash)
-            directory = join_inside(self.settings.downloads_dir, infohash)
-            await asyncio.to_thread(shutil.rmtree, directory, True)
         self._locks.pop(infohash, None)
         self._last.pop(infohash, None)
+
+    async def _drop_download(self, infohash: str) -> None:
+        """The torrent leaves the engine with its files and resume data."""
+        await self.engine.remove(infohash, delete_files=True)
+        directory = join_inside(self.settings.downloads_dir, infohash)
+        await asyncio.to_thread(shutil.rmtree, directory, True)
 
     # -- engine events ----------------------------------------------------------------------
 
@@ -302,10 +325,12 @@ class Downloads:
         await Media.update(counts).where(Media.id == media_id)
         await self._bus.publish(EpisodesChanged(media_id=media_id))
 
-    async def _place_all(self, infohash: str) -> None:
-        """Library files for every item holding the finished torrent; rows point at them."""
+    async def _place_all(self, infohash: str) -> bool:
+        """Library files for every item holding the finished torrent; rows point at them.
+        True when one of them is a converted copy rather than a link to the torrent's file."""
         mine = await self._placed.read(infohash)
         placed: set[str] = set()
+        converted = False
         library = self.settings.library_dir
         for placement in await self._placements(infohash):
             virtual = await asyncio.to_thread(already_placed, placement.dest, library, mine)
@@ -315,13 +340,16 @@ class Downloads:
                 virtual = layout.virtual(PurePosixPath(path.relative_to(library.resolve()).as_posix()))
                 await self._placed.add(infohash, {virtual})
             placed.add(virtual)
-            size = (await asyncio.to_thread(layout.host_path(library, virtual).stat)).st_size
+            host = layout.host_path(library, virtual)
+            converted = converted or not await asyncio.to_thread(_same_file, host, placement.source)
+            size = (await asyncio.to_thread(host.stat)).st_size
             if placement.media_ids:
                 await Media.update({Media.file_path: virtual, Media.file_size: size}).where(
                     Media.id.is_in(placement.media_ids))
             if placement.episode_ids:
                 await Episode.update({Episode.file_path: virtual, Episode.file_size: size, Episode.progress: 100.0}).where(
                     Episode.id.is_in(placement.episode_ids))
+        return converted
 
     async def _placements(self, infohash: str) -> list[Placement]:
         files = {f.index: f for f in self.engine.files(infohash) or ()}
@@ -396,6 +424,13 @@ class Downloads:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except FileNotFoundError:
+        return False
 
 
 def _reason(exc: Exception) -> str:

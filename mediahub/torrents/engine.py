@@ -349,6 +349,13 @@ class TorrentEngine:
         assert torrent.pieces is not None
         return FileReader(torrent.pieces, file, readahead=readahead)
 
+    async def until_unread(self, infohash: str) -> None:
+        """Return once no reader of the torrent's files is open: players streaming from it
+        finished or went away (or the torrent did)."""
+        torrent = self._get(infohash)
+        if torrent.pieces is not None:
+            await torrent.pieces.until_unread()
+
     def subscribe(self, infohash: str | None = None, kinds: tuple[type, ...] | None = None) -> EventStream:
         """Events (`models.TorrentEvent`) for one torrent or all, optionally only some kinds."""
         return self._bus.subscribe(infohash, kinds)

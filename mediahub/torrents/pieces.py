@@ -37,6 +37,9 @@ class PieceTracker:
         self._reads: dict[int, asyncio.Future[bytes]] = {}
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cache_pieces = max(2, CACHE_BYTES // piece_length)
+        self._readers = 0
+        self._unread = asyncio.Event()
+        self._unread.set()
         self._closed = False
 
     def has(self, piece: int) -> bool:
@@ -90,6 +93,19 @@ class PieceTracker:
         while len(self._cache) > self._cache_pieces:
             self._cache.popitem(last=False)
 
+    def reader_opened(self) -> None:
+        self._readers += 1
+        self._unread.clear()
+
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._readers <= 0:
+            self._unread.set()
+
+    async def until_unread(self) -> None:
+        """Return once no FileReader of the torrent is open (or the torrent went away)."""
+        await self._unread.wait()
+
     def hold(self, owner: object, deadlines: Mapping[int, int]) -> None:
         """Make `deadlines` ({piece: ms from now}) the owner's set; drop its others."""
         self._check_open()
@@ -110,6 +126,7 @@ class PieceTracker:
     def close(self) -> None:
         """The torrent left the engine: wake every waiter so it raises TorrentNotFound."""
         self._closed = True
+        self._unread.set()
         for event in self._waiters.values():
             event.set()
         for future in self._reads.values():

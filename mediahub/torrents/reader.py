@@ -46,6 +46,7 @@ class FileReader:
         self._last_piece = self._piece_at(max(0, self.size - 1))
         self._window_start: int | None = None
         self._closed = False
+        pieces.reader_opened()
 
     async def read(self, offset: int, n: int, *, timeout: float | None = None) -> bytes:
         """Up to `n` bytes at `offset`: at least one unless at EOF, fewer when later pieces
@@ -73,6 +74,7 @@ class FileReader:
         if not self._closed:
             self._closed = True
             self._pieces.release(self)
+            self._pieces.reader_closed()
 
     async def __aenter__(self) -> FileReader:
         return self
