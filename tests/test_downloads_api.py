@@ -244,6 +244,32 @@ async def test_pause_resume_and_retry(api: Api, swarm: Swarm, big_mp4: Path):
     assert (await api.post(f"/api/media/{media_id}/pause")).status_code == 409  # finished
 
 
+async def test_a_pause_is_the_profiles_own(api: Api, swarm: Swarm, big_mp4: Path):
+    """Two profiles hold one download: one pausing it does not stop it for the other."""
+    seed = swarm.seed({"Shared.Pause.2021.mp4": big_mp4}, upload_limit=256 * KIB)
+    _, other = await api.new_profile("Second")
+    mine, theirs = (await add(api, seed.magnet))["id"], (await add(other, seed.magnet))["id"]
+    await wait_status(api, mine, "downloading", 10)
+    assert (await api.post(f"/api/media/{mine}/pause")).status_code == 204
+    assert (await progress(api, mine))["status"] == "paused"
+    assert (await api.get("/api/media")).json()[0]["status"] == "paused"
+    before = await progress(other, theirs)
+    assert before["status"] == "downloading" and before["isActive"]
+    grown = await wait_progress(other, theirs, lambda v: v["downloadedBytes"] > before["downloadedBytes"], 10)
+    assert grown["status"] == "downloading"  # still running for the second profile
+
+    assert (await other.post(f"/api/media/{theirs}/pause")).status_code == 204  # now everyone paused it
+    assert (await progress(other, theirs))["status"] == "paused"
+    assert api.hub.engine.status(seed.infohash).paused  # type: ignore[union-attr]
+    assert (await api.post(f"/api/media/{mine}/resume")).status_code == 204
+    assert (await progress(api, mine))["status"] == "downloading"
+    assert (await progress(other, theirs))["status"] == "paused"
+    assert not api.hub.engine.status(seed.infohash).paused  # type: ignore[union-attr]
+    seed.throttle(None)
+    await wait_status(api, mine, "ready")
+    assert (await progress(other, theirs))["status"] == "ready"  # a finished download is nobody's to pause
+
+
 async def test_torrent_without_video_fails_and_can_be_retried(api: Api, swarm: Swarm):
     seed = swarm.seed({"Just.Text/readme.txt": b"no video here"})
     media_id = (await add(api, seed.magnet, type="movie"))["id"]

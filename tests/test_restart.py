@@ -5,6 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mediahub.db.tables import Download, SchemaVersion
 from mediahub.hub import Hub
 from tests.hubs import OWNER_TOKEN, make_settings, magnet
 
@@ -29,3 +30,21 @@ async def test_everything_survives_a_restart(tmp_path: Path, database_url: str) 
         assert position == {"position": 42.5, "duration": 5000}
         watching = (await http.get("/api/media/continue-watching", headers=kid)).json()
         assert [w["id"] for w in watching] == [item["id"]]
+
+
+async def test_a_database_from_before_per_profile_pauses_is_upgraded(tmp_path: Path, database_url: str) -> None:
+    """Schema 2 knew pauses only per torrent: its paused downloads stay paused after the upgrade."""
+    settings = make_settings(tmp_path / "data", database_url)
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        paused = (await http.post("/api/media", json={"magnetLink": magnet()})).json()["id"]
+        running = (await http.post("/api/media", json={"magnetLink": magnet()})).json()["id"]
+        assert (await http.post(f"/api/media/{paused}/pause")).status_code == 204
+        await Download.raw("ALTER TABLE download DROP COLUMN paused")  # back to schema 2
+        await SchemaVersion.delete().where(SchemaVersion.version == 3)
+
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        listed = {i["id"]: i["status"] for i in (await http.get("/api/media")).json()}
+        assert listed == {paused: "paused", running: "added"}
+        assert (await http.post(f"/api/media/{paused}/resume")).status_code == 204
+        assert (await http.get(f"/api/media/{paused}/progress")).json()["status"] == "added"

@@ -38,6 +38,16 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Title search on SQLite reads LOWER(title) from here instead of lower-casing every title.
         "CREATE INDEX IF NOT EXISTS media_profile_title ON media (profile, LOWER(title))",
     ),
+    3: (
+        # Pauses became per profile: whoever held a paused torrent had paused it.
+        "UPDATE download SET paused = TRUE WHERE infohash IN (SELECT infohash FROM torrent WHERE status = 'paused')",
+    ),
+}
+
+# Columns a version added: `create_table` makes them on a new database, an older one gets
+# them before that version's statements run. {version: [(table, column, definition)]}
+ADDED_COLUMNS: dict[int, list[tuple[str, str, str]]] = {
+    3: [("download", "paused", "BOOLEAN NOT NULL DEFAULT FALSE")],
 }
 
 
@@ -87,12 +97,23 @@ async def migrate(engine: Engine) -> None:
         if version in applied:
             continue
         async with engine.transaction():
+            for table, column, definition in ADDED_COLUMNS.get(version, []):
+                if column not in await _columns(engine, table):
+                    await engine.run_ddl(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             for statement in MIGRATIONS[version]:
                 await engine.run_ddl(statement)
             await SchemaVersion.insert(SchemaVersion(version=version, applied_at=utcnow()))
         log.info("database schema migrated to version %d", version)
     if isinstance(engine, PostgresEngine):
         await _title_trigrams(engine)
+
+
+async def _columns(engine: Engine, table: str) -> set[str]:
+    if isinstance(engine, PostgresEngine):
+        query = "SELECT column_name AS name FROM information_schema.columns WHERE table_name = {}"
+    else:
+        query = "SELECT name FROM pragma_table_info({})"
+    return {row["name"] for row in await SchemaVersion.raw(query, table)}
 
 
 async def _title_trigrams(engine: PostgresEngine) -> None:

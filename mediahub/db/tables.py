@@ -86,6 +86,8 @@ class Download(Table, tablename="download"):
     magnet_link = Text()
     name = Text(null=True, default=None)
     added_at = Timestamptz()
+    # This profile paused it. The shared torrent pauses only once every holder has.
+    paused = Boolean(default=False)
 
 
 class Season(Table, tablename="season"):

@@ -35,6 +35,7 @@ from mediahub.library import layout
 from mediahub.library.placing import Finalizer, Placement, PlacedFiles, already_placed, free_destination, place
 from mediahub.library.progress import ProgressView, summarise
 from mediahub.library.selection import NoVideo, select, sidecars_for, subtitle_files
+from mediahub.library.status import torrents_by_media
 from mediahub.library.views import ACTIVE_STATUSES
 from mediahub.metadata.release import EpisodeFile, detect_type, parse_release
 from mediahub.settings import Settings
@@ -83,7 +84,7 @@ class Downloads:
 
     async def progress(self, profile_id: str, media_id: str) -> ProgressView:
         media = await self._media(profile_id, media_id)
-        rows = await _torrent_rows(media_id)
+        rows = await _downloads(media_id)
         return summarise(rows, [self.engine.status(row["infohash"]) for row in rows], media["file_path"])
 
     async def progress_events(self, profile_id: str, media_id: str) -> AsyncIterator[ProgressView]:
@@ -98,26 +99,42 @@ class Downloads:
                 yield view
                 if view.terminal:
                     return
-                hashes = {row["infohash"] for row in await _torrent_rows(media_id)}
+                hashes = {row["infohash"] for row in await _downloads(media_id)}
                 await _next_change(changes, hashes, PROGRESS_INTERVAL)
 
     async def pause(self, profile_id: str, media_id: str) -> None:
+        """Pause for this profile; the shared torrent stops once every holder paused it."""
         rows = await self._torrents_of(profile_id, media_id)
         if not any(row["status"] in ACTIVE_STATUSES | {"paused"} for row in rows):
             raise Conflict("Nothing to pause: the download is not running.")
-        for row in rows:
-            if row["status"] in ACTIVE_STATUSES:
-                self._engine_call(self.engine.pause, row["infohash"])
-                await self._set(row["infohash"], status="paused")
+        await self._set_paused([row for row in rows if row["status"] in ACTIVE_STATUSES], True)
 
     async def resume(self, profile_id: str, media_id: str) -> None:
         rows = await self._torrents_of(profile_id, media_id)
         if not any(row["status"] in ACTIVE_STATUSES | {"paused"} for row in rows):
             raise Conflict("Nothing to resume: the download is not paused.")
-        for row in rows:
-            if row["status"] == "paused":
-                self._engine_call(self.engine.resume, row["infohash"])
-                await self._set(row["infohash"], status=self._active_status(row["infohash"]))
+        await self._set_paused([row for row in rows if row["status"] == "paused"], False)
+
+    async def _set_paused(self, rows: list[dict[str, Any]], paused: bool) -> None:
+        if rows:
+            await Download.update({Download.paused: paused}).where(Download.id.is_in([row["id"] for row in rows]))
+        for infohash in {row["infohash"] for row in rows}:
+            await self._apply_pauses(infohash)
+
+    async def _apply_pauses(self, infohash: str) -> None:
+        """Run the shared torrent while any holder wants it; pause it when all paused it."""
+        async with self._locks[infohash]:
+            holders = await Download.select(Download.paused).where(Download.infohash == infohash)
+            row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
+            if row is None or not holders:
+                return
+            everyone = all(holder["paused"] for holder in holders)
+            if everyone and row["status"] in ACTIVE_STATUSES:
+                self._engine_call(self.engine.pause, infohash)
+                await self._set(infohash, status="paused")
+            elif not everyone and row["status"] == "paused":
+                self._engine_call(self.engine.resume, infohash)
+                await self._set(infohash, status=self._active_status(infohash))
 
     async def retry(self, profile_id: str, media_id: str) -> None:
         """Start a failed download again from its magnet (verified pieces are kept)."""
@@ -134,6 +151,7 @@ class Downloads:
 
     async def _on_download_added(self, event: DownloadAdded) -> None:
         await self._start(event.infohash, event.magnet_link)
+        await self._apply_pauses(event.infohash)  # a new holder wants a torrent the others paused
 
     async def _start(self, infohash: str, magnet_link: str) -> None:
         row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
@@ -418,7 +436,7 @@ class Downloads:
 
     async def _torrents_of(self, profile_id: str, media_id: str) -> list[dict[str, Any]]:
         await self._media(profile_id, media_id)
-        return await _torrent_rows(media_id)
+        return await _downloads(media_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
@@ -455,9 +473,9 @@ async def _episode_files(download_id: str) -> list[tuple[int, list[int], int, st
     ]
 
 
-async def _torrent_rows(media_id: str) -> list[dict[str, Any]]:
-    hashes = [d["infohash"] for d in await Download.select(Download.infohash).where(Download.media == media_id)]
-    return await Torrent.select().where(Torrent.infohash.is_in(hashes)) if hashes else []
+async def _downloads(media_id: str) -> list[dict[str, Any]]:
+    """The item's downloads with their torrents' state, status as this profile sees it."""
+    return (await torrents_by_media(media_id)).get(media_id, [])
 
 
 async def _next_change(changes: Subscription, hashes: set[str], timeout: float) -> None:

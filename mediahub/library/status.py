@@ -34,11 +34,18 @@ def combine_progress(torrents: Iterable[Mapping[str, Any]]) -> float:
     return round(sum(r["progress"] for r in rows) / len(rows), 2)
 
 
+# A download's status as its profile sees it (`download d LEFT JOIN torrent t`): the shared
+# torrent's, except `paused` when this profile paused it while others keep it running.
+DOWNLOAD_STATUS_SQL = (
+    "CASE WHEN d.paused AND COALESCE(t.status, 'added') IN ('added', 'downloading') "
+    "THEN 'paused' ELSE COALESCE(t.status, 'added') END"
+)
+
 # The same two rules in SQL, for summarising a whole list in one query: the MIN of
-# STATUS_RANK_SQL over an item's downloads (`download d LEFT JOIN torrent t`) is the index in
-# _PRECEDENCE of what combine_status picks; PROGRESS_SQL is combine_progress before rounding.
+# STATUS_RANK_SQL over an item's downloads is the index in _PRECEDENCE of what
+# combine_status picks; PROGRESS_SQL is combine_progress before rounding.
 STATUS_RANK_SQL = (
-    "MIN(CASE COALESCE(t.status, 'added') "
+    f"MIN(CASE {DOWNLOAD_STATUS_SQL} "
     + " ".join(f"WHEN '{status}' THEN {rank}" for rank, status in enumerate(_PRECEDENCE))
     + " END)"
 )
@@ -55,8 +62,8 @@ def status_of_rank(rank: int | None) -> str:
 
 
 _DOWNLOADS_WITH_TORRENTS = (
-    "SELECT d.id, d.media, d.infohash, d.magnet_link, d.name, d.added_at, "
-    "t.status, t.progress, t.total_bytes, t.error "
+    f"SELECT d.id, d.media, d.infohash, d.magnet_link, d.name, d.added_at, d.paused, {DOWNLOAD_STATUS_SQL} AS status, "
+    "t.progress, t.total_bytes, t.downloaded_bytes, t.error "
     "FROM download d LEFT JOIN torrent t ON t.infohash = d.infohash "
 )
 
@@ -67,7 +74,6 @@ async def torrents_by_media(media_id: str) -> dict[str, list[dict[str, Any]]]:
     rows = await Download.raw(_DOWNLOADS_WITH_TORRENTS + "WHERE d.media = {} ORDER BY d.added_at", media_id)
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        row["status"] = row["status"] or "added"  # no torrent row (yet): as just added
-        row["progress"] = row["progress"] or 0.0
+        row["progress"] = row["progress"] or 0.0  # no torrent row (yet): as just added
         grouped.setdefault(row["media"], []).append(row)
     return grouped
