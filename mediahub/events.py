@@ -49,6 +49,12 @@ class TorrentReleased(Event, frozen=True):
     infohash: str
 
 
+class TorrentHolderLeft(Event, frozen=True):
+    """A profile let go of a torrent others still hold: if all of them paused it, it stops."""
+
+    infohash: str
+
+
 class TorrentChanged(Event, frozen=True):
     """Status or progress of a shared torrent changed (published by the download service)."""
 

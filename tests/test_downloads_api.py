@@ -17,7 +17,7 @@ import pytest
 
 from mediahub.hub import Hub
 from mediahub.settings import Settings
-from tests.hubs import Api, make_settings, progress, wait_progress
+from tests.hubs import Api, magnet, make_settings, progress, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import MEDIAHUB, start_server
 from tests.swarm import Swarm, build_info, until
@@ -268,6 +268,18 @@ async def test_a_pause_is_the_profiles_own(api: Api, swarm: Swarm, big_mp4: Path
     seed.throttle(None)
     await wait_status(api, mine, "ready")
     assert (await progress(other, theirs))["status"] == "ready"  # a finished download is nobody's to pause
+
+
+async def test_when_the_last_runner_leaves_the_pausers_keep_it_paused(api: Api):
+    link = magnet()
+    _, other = await api.new_profile("Second")
+    mine, theirs = (await add(api, link))["id"], (await add(other, link))["id"]
+    infohash = (await api.get(f"/api/media/{mine}")).json()["infohash"]
+    assert (await api.post(f"/api/media/{mine}/pause")).status_code == 204
+    assert not api.hub.engine.status(infohash).paused  # type: ignore[union-attr]  # the second still wants it
+    assert (await other.delete(f"/api/media/{theirs}")).status_code == 204
+    assert api.hub.engine.status(infohash).paused  # type: ignore[union-attr]
+    assert (await progress(api, mine))["status"] == "paused"
 
 
 async def test_torrent_without_video_fails_and_can_be_retried(api: Api, swarm: Swarm):

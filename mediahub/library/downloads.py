@@ -29,7 +29,15 @@ from typing import Any
 
 from mediahub.db.tables import Download, Episode, Media, Season, Torrent
 from mediahub.errors import Conflict, NotFound
-from mediahub.events import DownloadAdded, EpisodesChanged, EventBus, Subscription, TorrentChanged, TorrentReleased
+from mediahub.events import (
+    DownloadAdded,
+    EpisodesChanged,
+    EventBus,
+    Subscription,
+    TorrentChanged,
+    TorrentHolderLeft,
+    TorrentReleased,
+)
 from mediahub.ids import new_id, utcnow
 from mediahub.library import layout
 from mediahub.library.placing import Finalizer, Placement, PlacedFiles, already_placed, free_destination, place
@@ -68,6 +76,7 @@ class Downloads:
     async def start(self) -> None:
         self._bus.on(DownloadAdded, self._on_download_added)
         self._bus.on(TorrentReleased, self._on_released)
+        self._bus.on(TorrentHolderLeft, self._on_holder_left)
         self._events = self.engine.subscribe(kinds=(StatusUpdated, TorrentFinished, TorrentFailed))
         self._spawn(self._follow_engine(self._events))
         for row in await Torrent.select(Torrent.infohash, Torrent.magnet_link).where(Torrent.status.is_in(_RESTARTABLE)):
@@ -148,6 +157,9 @@ class Downloads:
             await self._start(row["infohash"], row["magnet_link"])
 
     # -- torrent life cycle -----------------------------------------------------------------
+
+    async def _on_holder_left(self, event: TorrentHolderLeft) -> None:
+        await self._apply_pauses(event.infohash)  # maybe only profiles that paused it remain
 
     async def _on_download_added(self, event: DownloadAdded) -> None:
         await self._start(event.infohash, event.magnet_link)

@@ -18,7 +18,7 @@ import msgspec
 
 from mediahub.db.tables import Download, Media, Torrent
 from mediahub.errors import BadRequest, NotFound
-from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentReleased
+from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentHolderLeft, TorrentReleased
 from mediahub.ids import iso, new_id, utcnow
 from mediahub.library import playback
 from mediahub.library.status import (
@@ -296,6 +296,8 @@ class Library:
             if not await Download.exists().where(Download.infohash == infohash):
                 await Torrent.delete().where(Torrent.infohash == infohash)
                 await self._bus.publish(TorrentReleased(infohash=infohash))
+            else:
+                await self._bus.publish(TorrentHolderLeft(infohash=infohash))
 
     # ---- helpers -------------------------------------------------------------------------
 
