@@ -313,6 +313,25 @@ async def test_mkv_becomes_a_browser_safe_library_mp4_and_goes_with_its_item(
     assert not video.parent.exists()
 
 
+async def test_joining_a_download_whose_original_went(api: Api, swarm: Swarm, mkv_file: Path, settings: Settings):
+    """Its library file serves a profile that names the item alike; another name downloads again."""
+    seed = swarm.seed({"Joined.Late.2018.mkv": mkv_file})
+    first = await add(api, seed.magnet)
+    done = await wait_status(api, first["id"], "ready")
+    await until(lambda: not (settings.downloads_dir / seed.infohash).exists(), 10, "the original to be deleted")
+    _, other = await api.new_profile("Second")
+    alike = await add(other, seed.magnet)
+    same = await wait_progress(other, alike["id"], lambda view: view["filePath"], 30)
+    assert same["filePath"] == done["filePath"]
+    _, third = await api.new_profile("Third")
+    renamed = await add(third, seed.magnet, title="Late Joiner")
+    own = await wait_progress(third, renamed["id"], lambda view: (view["filePath"] or "").endswith(".mp4"), 30)
+    assert own["filePath"] == "/library/movies/Late Joiner (2018)/Late Joiner (2018).mp4"
+    assert library_file(settings, own["filePath"]).read_bytes()[4:8] == b"ftyp"
+    assert (await progress(api, first["id"]))["status"] == "ready"
+    await until(lambda: not (settings.downloads_dir / seed.infohash).exists(), 10, "the original to go again")
+
+
 @pytest.mark.parametrize("settings", [{"keep_original": True}], indirect=True)
 async def test_keep_original_keeps_the_download_seeding(api: Api, swarm: Swarm, mkv_file: Path, settings: Settings):
     seed = swarm.seed({"Keep.Me.2016.mkv": mkv_file})

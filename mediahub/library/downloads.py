@@ -198,8 +198,13 @@ class Downloads:
             status = row["status"] if row and row["status"] != "added" else "downloading"
             await self._set(infohash, status=status, total_bytes=total, name=self._name(infohash))
             engine_status = self.engine.status(infohash)
-        if status in ("completed", "ready") or (engine_status is not None and engine_status.finished):
-            self._spawn(self._finish(infohash))  # joined a finished torrent: place this item's files
+            finished = engine_status is not None and engine_status.finished
+            # Joined a finished torrent: place this item's files now if they can be. When the
+            # torrent's own copy went after finishing (see `_retire`), a library file that is
+            # not there yet waits for the torrent to download again.
+            placeable = status == "completed" or finished or (status == "ready" and await self._all_placed(infohash))
+        if placeable:
+            self._spawn(self._finish(infohash))
 
     async def _finish(self, infohash: str) -> None:
         async with self._locks[infohash]:
@@ -380,6 +385,14 @@ class Downloads:
                 await Episode.update({Episode.file_path: virtual, Episode.file_size: size, Episode.progress: 100.0}).where(
                     Episode.id.is_in(placement.episode_ids))
         return converted
+
+    async def _all_placed(self, infohash: str) -> bool:
+        """Every library file the torrent's items need exists already."""
+        mine = await self._placed.read(infohash)
+        for placement in await self._placements(infohash):
+            if await asyncio.to_thread(already_placed, placement.dest, self.settings.library_dir, mine) is None:
+                return False
+        return True
 
     async def _placements(self, infohash: str) -> list[Placement]:
         files = {f.index: f for f in self.engine.files(infohash) or ()}
