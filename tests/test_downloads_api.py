@@ -17,7 +17,7 @@ import pytest
 
 from mediahub.hub import Hub
 from mediahub.settings import Settings
-from tests.hubs import Api, magnet, make_settings, progress, wait_progress
+from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, progress, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import MEDIAHUB, start_server
 from tests.swarm import Swarm, build_info, until
@@ -340,6 +340,23 @@ async def test_keep_original_keeps_the_download_seeding(api: Api, swarm: Swarm, 
     assert library_file(settings, done["filePath"]).suffix == ".mp4"
     assert (settings.downloads_dir / seed.infohash / "Keep.Me.2016.mkv").read_bytes() == mkv_file.read_bytes()
     assert [t.infohash for t in api.hub.engine.torrents()] == [seed.infohash]  # type: ignore[union-attr]
+
+
+async def test_originals_kept_before_go_at_the_next_start(swarm: Swarm, mkv_file: Path, tmp_path: Path, database_url: str):
+    """Turning MEDIAHUB_KEEP_ORIGINAL off (or a stop right after `ready`) leaves no original behind."""
+    seed = swarm.seed({"Kept.Then.Not.2019.mkv": mkv_file})
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    kept = make_settings(tmp_path / "data", database_url, keep_original=True)
+    async with Hub.open(kept) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        item = await add(http, seed.magnet)  # type: ignore[arg-type]
+        done = await wait_status(http, item["id"], "ready")  # type: ignore[arg-type]
+    original = kept.downloads_dir / seed.infohash / "Kept.Then.Not.2019.mkv"
+    assert original.exists()
+    settings = make_settings(tmp_path / "data", database_url)
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        await until(lambda: not original.parent.exists(), 10, "the kept original to be deleted")
+        played = await http.get(f"/api/media/{item['id']}/stream", headers={"Range": "bytes=0-"})
+    assert played.status_code == 206 and played.content == library_file(settings, done["filePath"]).read_bytes()
 
 
 async def test_a_player_of_the_download_keeps_the_original_until_it_stops(

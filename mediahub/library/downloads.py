@@ -81,6 +81,8 @@ class Downloads:
         self._spawn(self._follow_engine(self._events))
         for row in await Torrent.select(Torrent.infohash, Torrent.magnet_link).where(Torrent.status.is_in(_RESTARTABLE)):
             await self._start(row["infohash"], row["magnet_link"])
+        if not self.settings.keep_original:
+            self._spawn(self._drop_leftover_originals())
 
     async def close(self) -> None:
         if self._events is not None:
@@ -236,6 +238,18 @@ class Downloads:
             row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
             if row is not None and row["status"] == "ready":
                 await self._drop_download(infohash)
+
+    async def _drop_leftover_originals(self) -> None:
+        """Originals of converted ready torrents that are still on disk: the server stopped
+        between `ready` and `_retire`, or MEDIAHUB_KEEP_ORIGINAL was on back then. A converted
+        library file is the only name of its data (one link); a linked one has two."""
+        on_disk = set(await asyncio.to_thread(_names, self.settings.downloads_dir))
+        for row in await Torrent.select(Torrent.infohash).where(Torrent.status == "ready"):
+            infohash = row["infohash"]
+            if infohash in on_disk and self.engine.status(infohash) is None:
+                placed = await self._placed.read(infohash)
+                if await asyncio.to_thread(self._placed.any_copy, placed):
+                    await self._drop_download(infohash)
 
     async def _on_released(self, event: TorrentReleased) -> None:
         infohash = event.infohash
@@ -467,6 +481,13 @@ class Downloads:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _names(directory: Path) -> list[str]:
+    try:
+        return [entry.name for entry in os.scandir(directory)]
+    except FileNotFoundError:
+        return []
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -74,6 +74,16 @@ class PlacedFiles:
         await asyncio.to_thread(self._remove, placed)
         await asyncio.to_thread((self.directory / f"{infohash}.json").unlink, True)
 
+    def any_copy(self, placed: set[str]) -> bool:
+        """Whether one of these library files has no other link (a converted copy)."""
+        for virtual_path in placed:
+            try:
+                if layout.host_path(self.library_dir, virtual_path).stat().st_nlink == 1:
+                    return True
+            except FileNotFoundError:
+                continue
+        return False
+
     def _remove(self, placed: set[str]) -> None:
         for virtual_path in placed:
             video = layout.host_path(self.library_dir, virtual_path)
