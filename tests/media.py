@@ -45,12 +45,14 @@ def make_media(
     subtitles: tuple[tuple[float, float, str], ...] = (),
     container_options: dict[str, str] | None = None,
     interleaved: bool = True,
+    dubs: tuple[tuple[str, str], ...] = (),
 ) -> Path:
     """Encode `seconds` of testsrc2 (+ sine) into `path` and return it.
 
     `noise` adds per-frame noise so the encoder cannot compress it away (for files that
     must be big); `subtitles` adds a SubRip text track (Matroska only); `interleaved=False`
-    writes all video before all audio, like a badly made file.
+    writes all video before all audio, like a badly made file; `dubs` adds audio tracks
+    ((codec, language), ...) after the first one, which is then marked English.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +71,12 @@ def make_media(
         elif vcodec == "mpeg4":
             video.codec_context.max_b_frames = 2
         audio = out.add_stream(acodec, rate=SAMPLE_RATE, layout="stereo") if acodec else None
+        tracks = [(audio, 440)] if audio is not None else []
+        for n, (codec, language) in enumerate(dubs, start=1):
+            tracks[0][0].metadata["language"] = "eng"
+            dub = out.add_stream(codec, rate=SAMPLE_RATE, layout="stereo")
+            dub.metadata["language"] = language
+            tracks.append((dub, 440 + 220 * n))
         sub_source = _srt_container(path, subtitles) if subtitles else None
         sub_out = out.add_stream_from_template(sub_source.streams.subtitles[0]) if sub_source else None
 
@@ -80,10 +88,10 @@ def make_media(
             frame.pict_type = PictureType.NONE  # testsrc2 marks every frame I; let the GOP decide
             packets += video.encode(frame)
         packets += video.encode()
-        if audio is not None:
-            for frame in _lavfi(f"sine=frequency=440:sample_rate={SAMPLE_RATE}:duration={seconds}"):
-                packets += audio.encode(frame)
-            packets += audio.encode()
+        for track, pitch in tracks:
+            for frame in _lavfi(f"sine=frequency={pitch}:sample_rate={SAMPLE_RATE}:duration={seconds}"):
+                packets += track.encode(frame)
+            packets += track.encode()
         if sub_source is not None and sub_out is not None:
             for packet in sub_source.demux(sub_source.streams.subtitles[0]):
                 if packet.size:

@@ -11,7 +11,7 @@ import pytest
 from mediahub.streaming.finalize import finalize, is_faststart, top_level_boxes
 from mediahub.streaming.probe import Action, probe_file
 from mediahub.streaming.subtitles import language_from_name, read_manifest
-from tests.media import CUES, DURATION, FPS, make_media, srt_text
+from tests.media import CUES, DURATION, FPS, SAMPLE_RATE, make_media, srt_text
 
 
 def downloaded(path: Path, tmp_path: Path) -> Path:
@@ -48,6 +48,19 @@ def test_finalized_file_is_a_browser_safe_faststart_mp4(
         assert sum(1 for _ in c.decode(video=0)) == DURATION * FPS
     assert not source.exists()  # the original goes unless the user keeps originals
     assert [p.name for p in result.path.parent.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_every_audio_language_is_kept(tmp_path: Path) -> None:
+    """The original goes after finalize, so its other languages must be in the library file."""
+    film = make_media(tmp_path / "dubbed.mkv", dubs=(("ac3", "deu"), ("aac", "fra")))
+    result = finalize(downloaded(film, tmp_path), tmp_path / "library" / "Dubbed.mp4")
+    with av.open(str(result.path)) as c:
+        tracks = [(s.codec_context.name, s.metadata.get("language")) for s in c.streams.audio]
+        assert tracks == [("aac", "eng"), ("aac", "deu"), ("aac", "fra")]  # the default one first
+        for index in range(3):
+            assert sum(f.samples for f in c.decode(audio=index)) >= 0.95 * DURATION * SAMPLE_RATE
+            c.seek(0)
+    assert probe_file(str(result.path)).direct
 
 
 def test_keep_original(tmp_path: Path, mkv_file: Path) -> None:

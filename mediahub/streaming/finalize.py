@@ -77,7 +77,7 @@ def finalize(
             path = dest
             with temp_beside(path) as tmp:
                 with av.open(str(tmp), "w", format="mp4", options=FASTSTART_MP4) as out:
-                    convert(inp, plan, out, taps=taps)
+                    convert(inp, plan, out, taps=taps, every_audio=True)
                 if not keep_original:  # the original is about to go: the copy must be on disk
                     fsync_file(tmp)
                 os.replace(tmp, path)

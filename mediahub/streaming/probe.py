@@ -67,9 +67,10 @@ class MediaPlan:
     container: str
     direct: bool
     video: StreamPlan | None
-    audio: StreamPlan | None
+    audio: StreamPlan | None  # the default track: what a browser plays
     subtitles: tuple[SubtitleTrack, ...]
     duration: float | None
+    other_audio: tuple[StreamPlan, ...] = ()  # other languages, commentary: kept by finalize
 
     @property
     def transcodes(self) -> bool:
@@ -122,7 +123,8 @@ def plan_container(container: av.container.InputContainer, name: str) -> MediaPl
         for s in container.streams.subtitles
         if _codec(s) in TEXT_SUBTITLES
     )
-    return MediaPlan(fmt, direct, video, audio, subtitles, duration)
+    other_audio = tuple(_plan_audio(s) for s in container.streams.audio if s is not audio_stream)
+    return MediaPlan(fmt, direct, video, audio, subtitles, duration, other_audio)
 
 
 def probe_file(path: str, name: str | None = None) -> MediaPlan:

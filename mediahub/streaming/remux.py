@@ -7,6 +7,7 @@ from the file or the request reaches FFmpeg options. Blocking; runs in a worker 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from fractions import Fraction
@@ -21,6 +22,7 @@ H264_OPTIONS = {"preset": "fast", "profile": "high", "level": "4.1"}
 H264_CRF = "21"
 H264_GOP_SECONDS = 2  # keyframes this often: fragments flow and `start=` seeks land close
 AAC_BIT_RATE = 160_000
+ISO_639_2 = re.compile("[a-z]{3}")
 AAC_RATES = frozenset({8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000})
 
 
@@ -36,15 +38,20 @@ def convert(
     start: float = 0.0,
     stop: threading.Event | None = None,
     taps: Mapping[int, Callable[[av.Packet], None]] | None = None,
+    every_audio: bool = False,
 ) -> None:
     """Write `plan`'s video and audio from `inp` into `out`; the caller closes `out`.
+
+    The default audio track comes first (players start with it); `every_audio` adds the
+    file's other audio tracks after it, with their languages.
 
     `start` > 0 seeks to the video keyframe at or before that many seconds (the MP4 muxer
     starts the output timeline at zero there). Setting `stop` makes the
     loop raise `JobCancelled` at the next packet. `taps` receive the packets of other
     input streams (by index) read in the same pass, e.g. subtitles to extract.
     """
-    pipes = [_Pipe.open(inp, out, p) for p in (plan.video, plan.audio) if p is not None]
+    streams = [plan.video, plan.audio, *(plan.other_audio if every_audio else ())]
+    pipes = [_Pipe.open(inp, out, p) for p in streams if p is not None]
     trim = None
     if start > 0:
         anchor = inp.streams[(plan.video or plan.audio).index]  # type: ignore[union-attr]
@@ -138,6 +145,9 @@ class _Pipe:
                 target.codec_context.sample_aspect_ratio = ctx.sample_aspect_ratio
             gop = max(1, round(float(fps) * H264_GOP_SECONDS))
             target.options = {**H264_OPTIONS, "crf": H264_CRF, "x264-params": f"keyint={gop}:min-keyint={gop}"}
+        language = source.metadata.get("language", "")
+        if ISO_639_2.fullmatch(language):  # the file's own text: only a plain language code goes on
+            target.metadata["language"] = language
         return cls(source, target, plan.action)
 
     def feed(self, packet: av.Packet, out: av.container.OutputContainer) -> None:
