@@ -123,7 +123,8 @@ def plan_container(container: av.container.InputContainer, name: str) -> MediaPl
         for s in container.streams.subtitles
         if _codec(s) in TEXT_SUBTITLES
     )
-    other_audio = tuple(_plan_audio(s) for s in container.streams.audio if s is not audio_stream)
+    # An extra track FFmpeg has no codec for is left out rather than failing the whole file.
+    other_audio = tuple(_plan_audio(s) for s in container.streams.audio if s is not audio_stream and _codec(s))
     return MediaPlan(fmt, direct, video, audio, subtitles, duration, other_audio)
 
 
