@@ -379,7 +379,6 @@ class Downloads:
         True when one of them is a converted copy rather than a link to the torrent's file."""
         mine = await self._placed.read(infohash)
         placed: set[str] = set()
-        converted = False
         library = self.settings.library_dir
         for placement in await self._placements(infohash):
             virtual = await asyncio.to_thread(already_placed, placement.dest, library, mine)
@@ -389,16 +388,14 @@ class Downloads:
                 virtual = layout.virtual(PurePosixPath(path.relative_to(library.resolve()).as_posix()))
                 await self._placed.add(infohash, {virtual})
             placed.add(virtual)
-            host = layout.host_path(library, virtual)
-            converted = converted or not await asyncio.to_thread(_same_file, host, placement.source)
-            size = (await asyncio.to_thread(host.stat)).st_size
+            size = (await asyncio.to_thread(layout.host_path(library, virtual).stat)).st_size
             if placement.media_ids:
                 await Media.update({Media.file_path: virtual, Media.file_size: size}).where(
                     Media.id.is_in(placement.media_ids))
             if placement.episode_ids:
                 await Episode.update({Episode.file_path: virtual, Episode.file_size: size, Episode.progress: 100.0}).where(
                     Episode.id.is_in(placement.episode_ids))
-        return converted
+        return await asyncio.to_thread(self._placed.any_copy, placed)
 
     async def _all_placed(self, infohash: str) -> bool:
         """Every library file the torrent's items need exists already."""
@@ -488,13 +485,6 @@ def _names(directory: Path) -> list[str]:
         return [entry.name for entry in os.scandir(directory)]
     except FileNotFoundError:
         return []
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except FileNotFoundError:
-        return False
 
 
 def _reason(exc: Exception) -> str:
