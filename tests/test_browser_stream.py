@@ -9,6 +9,7 @@ request with `start=`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -88,18 +89,17 @@ async def url(api: Api, media_id: str, **query: object) -> str:
     return src
 
 
-async def test_downloading_mkv_plays_and_seeks(api: Api, swarm: Swarm, page: Page, tmp_path: Path) -> None:
-    film = make_mkv(tmp_path / "film.mkv", seconds=LIVE_SECONDS)
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [(make_mkv, "Browser Film (2020).mkv"), (make_avi, "Old Film (1999).avi")],  # copied / transcoded video
+    ids=["downloading-mkv", "transcoded-avi"],
+)
+async def test_a_downloading_film_plays_and_seeks(
+    api: Api, swarm: Swarm, page: Page, tmp_path: Path, make: Callable[..., Path], name: str
+) -> None:
+    film = make(tmp_path / name, seconds=LIVE_SECONDS)
     rate = film.stat().st_size // LIVE_RATE_DIVISOR
-    seed = swarm.seed({"Browser Film (2020).mkv": film}, piece_size=16 * 1024, upload_limit=rate)
-    media_id = await add(api, seed.magnet, type="movie")
-    await played_and_seeked(api, page, media_id)
-
-
-async def test_transcoded_avi_plays_and_seeks(api: Api, swarm: Swarm, page: Page, tmp_path: Path) -> None:
-    film = make_avi(tmp_path / "film.avi", seconds=LIVE_SECONDS)
-    rate = film.stat().st_size // LIVE_RATE_DIVISOR
-    seed = swarm.seed({"Old Film (1999).avi": film}, piece_size=16 * 1024, upload_limit=rate)
+    seed = swarm.seed({name: film}, piece_size=16 * 1024, upload_limit=rate)
     media_id = await add(api, seed.magnet, type="movie")
     await played_and_seeked(api, page, media_id)
 
