@@ -74,10 +74,9 @@ class Tab:
 
     async def shoot(self, name: str) -> None:
         """Screenshots at each width, for a person to look at."""
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for width in WIDTHS:
             await self.page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
-            await self.page.screenshot(path=ARTIFACTS / f"{name}-{width}.png", full_page=True)
+            await self.page.screenshot(path=_artifact(f"{name}-{width}.png"), full_page=True)
         await self.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
 
 
@@ -214,3 +213,111 @@ async def _until_async(condition: Callable, timeout: float, what: str) -> None:
     while not await condition():
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
         await asyncio.sleep(0.1)
+
+
+class EvilSite:
+    """Another web server on 127.0.0.1 (another port): same site as the app for the browser,
+    so SameSite=Strict still sends the app's cookie along with this page's forms."""
+
+    def __init__(self, html: str) -> None:
+        body = html.encode()
+
+        class Page(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_a_cross_site_form_carrying_the_cookie_is_refused(api: Api, new_tab: Callable) -> None:
+    item = (await api.post("/api/media", json={"magnetLink": magnet(), "title": "Target", "type": "movie"})).json()
+    tab = await new_tab()
+    await tab.sign_in(api.headers["Authorization"].removeprefix("Bearer "))
+    target = f"{tab.base}/api/media/{item['id']}"
+    forms = {
+        "pause": f'<form method="post" action="{target}/pause"></form>',
+        # text/plain JSON: what sendBeacon sends, so the position route accepts it from us
+        "position": f'<form method="post" enctype="text/plain" action="{target}/position">'
+        """<input name='{"position": 999, "x": "' value='"}'></form>""",
+    }
+    for name, form in forms.items():
+        evil = EvilSite(f"<!doctype html><body>{form}<script>document.forms[0].submit()</script></body>")
+        try:
+            async with tab.page.expect_response(lambda r: r.url.startswith(f"{target}/{name}")) as answer:
+                await tab.page.goto(evil.url)
+            response = await answer.value
+            cookie = (await response.request.all_headers()).get("cookie", "")
+            assert "mediahub_session=" in cookie, "the form did not carry the cookie: nothing was tested"
+            assert urlsplit(await response.request.header_value("origin") or "").port == urlsplit(evil.url).port
+            assert response.status == 403, name
+        finally:
+            evil.close()
+    assert (await api.get(f"/api/media/{item['id']}")).json()["status"] != "paused"
+    assert (await api.get(f"/api/media/{item['id']}/position")).json()["position"] == 0
+
+
+async def test_another_profiles_session_sees_none_of_the_items(api: Api, new_tab: Callable) -> None:
+    _, alice, _ = await profile_token(api, "Alice")
+    secret = (await alice.post("/api/media", json={"magnetLink": magnet(), "title": "Secret Film", "type": "movie"})).json()
+    await alice.put(f"/api/media/{secret['id']}/position", json={"position": 30, "duration": 100})
+    _, _, bob_token = await profile_token(api, "Bob")
+    tab = await new_tab()
+    await tab.sign_in(bob_token)
+    await expect(tab.page.get_by_text("Nothing here yet")).to_be_visible()
+    assert await tab.page.get_by_text("Secret Film").count() == 0
+    assert await tab.page.get_by_role("heading", name="Continue watching").count() == 0
+    seen = await tab.page.evaluate(
+        """async (id) => [
+            (await fetch('/api/media')).status === 200 && (await (await fetch('/api/media')).json()).length,
+            (await fetch(`/api/media/${id}`)).status,
+            (await fetch(`/api/media/${id}/stream`, {method: 'HEAD'})).status,
+        ]""",
+        secret["id"],
+    )
+    assert seen == [0, 404, 404]
+    await tab.open(f"#/media/{secret['id']}")
+    await expect(tab.page.get_by_role("heading", name="Not found")).to_be_visible()
+
+
+async def test_the_docs_ui_renders_offline(api: Api, chromium: Browser) -> None:
+    context = await chromium.new_context()
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    async def only_loopback(route) -> None:
+        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
+            await route.continue_()
+        else:
+            blocked.append(route.request.url)
+            await route.abort()
+
+    await context.route("**/*", only_loopback)
+    page = await context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    for path in ("/schema", "/schema/swagger"):
+        await page.goto(f"{str(api.http.base_url).rstrip('/')}{path}")
+        operations = page.locator(".opblock-summary-path")
+        await expect(operations.first).to_be_visible()
+        assert await operations.count() >= 20
+        await expect(page.get_by_text("/api/session").first).to_be_visible()
+    await page.screenshot(path=_artifact("docs-1280.png"), full_page=False)
+    assert blocked == [] and errors == []
+    await context.close()
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name

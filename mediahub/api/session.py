@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -18,7 +19,13 @@ from mediahub.api.session_cookie import COOKIE, require_own_origin, session_cook
 from mediahub.errors import BadRequest
 from mediahub.library.sessions import SessionView
 
-SECONDS_PER_DAY = 86_400
+SESSION_COOKIE_DOC = Cookie(
+    key=COOKIE,
+    documentation_only=True,
+    httponly=True,
+    samesite="strict",
+    description="The session: sent back by the browser on every request; writes also need this origin's Origin",
+)
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -38,6 +45,7 @@ class SessionController(Controller):
         summary="Sign in: a token in, an HttpOnly session cookie out",
         status_code=HTTP_204_NO_CONTENT,
         security=[{}],
+        response_cookies=[SESSION_COOKIE_DOC],
     )
     async def sign_in(self, hub: HubDep, request: Request, data: JSONBody[SignIn | None] = None) -> Response[None]:
         if "origin" in request.headers:  # a sign-in posted by another site's page (login CSRF)
@@ -63,7 +71,7 @@ class SessionController(Controller):
         return await hub.sessions.view(await hub.sessions.actor(cookie))
 
     @delete("/", summary="Sign out: the session ends on the server and the cookie is cleared")
-    async def sign_out(self, hub: HubDep, actor: ActorDep, request: Request) -> Response[None]:
+    async def sign_out(self, hub: HubDep, actor: ActorDep, request: Request) -> Response[None]:  # actor: 401 if none
         cookie = request.cookies.get(COOKIE)
         if cookie is not None:
             await hub.sessions.end(cookie)
