@@ -25,7 +25,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.hubs import Api, magnet, wait_progress
-from tests.media import make_mkv, make_mp4
+from tests.media import CUES, make_mkv, make_mp4, srt_text
 from tests.swarm import Swarm, until
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "web"
 WIDTHS = (1280, 390)
 FILM_SECONDS = 30.0
+EPISODE_SECONDS = 8.0
 # The film downloads over ~25 s: long enough to play and seek it while it downloads.
 RATE_DIVISOR = 25
 HLS_PATH = "/api/media/{media_id}/hls/master.m3u8"
@@ -135,7 +136,6 @@ async def test_the_whole_journey(api: Api, swarm: Swarm, new_tab: Callable, tmp_
     await _value_above(bar, first)
     assert await page.evaluate("window.sameDocument") is True  # no reload happened
     media_id = (await kid.get("/api/media")).json()[0]["id"]
-    await tab.shoot("library")
 
     # 3. Open it and play while it downloads; seek to the middle and it plays from there.
     await card.click()
@@ -172,6 +172,7 @@ async def test_the_whole_journey(api: Api, swarm: Swarm, new_tab: Callable, tmp_
     row = page.get_by_role("region", name="Continue watching")
     await expect(row.get_by_role("link", name="Journey Film", exact=True)).to_be_visible()
     await expect(row.get_by_role("progressbar")).to_be_visible()
+    await tab.shoot("library")
 
     # 6. Sign out: the old cookie then gets 401 from the API.
     cookie = next(c for c in await page.context.cookies() if c["name"] == "mediahub_session")
@@ -321,3 +322,68 @@ async def test_the_docs_ui_renders_offline(api: Api, chromium: Browser) -> None:
 def _artifact(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+async def test_a_show_lists_its_episodes_and_plays_the_next(
+    api: Api, swarm: Swarm, new_tab: Callable, tmp_path: Path
+) -> None:
+    """Per-episode status and watched marks; Resume at the next unwatched episode, subtitles from a
+    sidecar .srt, and "Next episode"."""
+    pack = "Garden.Show.S01.720p"
+    episode = make_mp4(tmp_path / "episode.mp4", seconds=EPISODE_SECONDS)
+    files: dict[str, bytes | Path] = {f"{pack}/Garden.Show.S01E0{n}.720p.mp4": episode for n in (1, 2, 3)}
+    files[f"{pack}/Garden.Show.S01E02.720p.srt"] = srt_text(CUES).encode()
+    seed = swarm.seed(files, piece_size=16 * 1024)
+    _, kid, token = await profile_token(api, "Kid")
+    show = (await kid.post("/api/media", json={"magnetLink": seed.magnet, "type": "tv"})).json()
+    await wait_progress(kid, show["id"], lambda view: view["status"] == "ready", timeout=60)
+    ids = [e["id"] for s in (await kid.get(f"/api/media/{show['id']}/seasons")).json() for e in s["episodes"]]
+    assert len(ids) == 3
+    for episode_id, position in [(ids[0], 7.5), (ids[1], 3.0)]:
+        await kid.put(f"/api/media/{show['id']}/position",
+                      json={"position": position, "duration": EPISODE_SECONDS, "episodeId": episode_id})
+
+    tab = await new_tab()
+    page = tab.page
+    await tab.sign_in(token)
+    await expect(page.get_by_role("region", name="Continue watching")).to_contain_text("S1 E2")
+    await page.get_by_role("region", name="All titles").get_by_role("link", name="Garden Show", exact=True).click()
+    episodes = page.get_by_role("listitem").filter(has_text="S1 E")
+    await expect(episodes).to_have_count(3)
+    await expect(episodes.nth(0)).to_contain_text("✓ Watched")
+    await expect(episodes.nth(1)).to_contain_text("Ready")
+    await expect(episodes.nth(1).get_by_role("progressbar", name="S1 E2: watched 37")).to_be_visible()
+    await tab.shoot("detail-show")
+
+    await page.get_by_role("link", name="Resume S1 E2 from 0:03").first.click()
+    played = await tab.frames()
+    assert played["frames"] >= 10 and played["width"] == 320 and played["time"] >= 2.5, played
+    subtitles = page.get_by_label("Subtitles")
+    await expect(subtitles).to_be_enabled()
+    await subtitles.select_option(index=1)
+    assert await page.evaluate("document.querySelector('video').textTracks[0].mode") == "showing"
+    await page.get_by_role("button", name="Next episode").click()
+    await expect(page.get_by_role("heading", name="Garden Show · S1 E3")).to_be_visible()
+    assert page.url.endswith(ids[2])
+    nxt = await tab.frames()
+    assert nxt["frames"] >= 10 and nxt["width"] == 320, nxt
+    assert await page.get_by_role("button", name="Next episode").count() == 0  # the last one
+    assert tab.errors == []
+
+
+async def test_the_player_waits_for_peers_instead_of_failing(
+    api: Api, swarm: Swarm, new_tab: Callable, tmp_path: Path
+) -> None:
+    film = make_mp4(tmp_path / "Late Film (2019).mp4", seconds=EPISODE_SECONDS)
+    seed = swarm.seed({"Late Film (2019).mp4": film}, piece_size=16 * 1024)
+    seed.stop()  # no peer yet: the stream answers 202
+    item = (await api.post("/api/media", json={"magnetLink": seed.magnet, "type": "movie"})).json()
+    tab = await new_tab()
+    await tab.sign_in(api.headers["Authorization"].removeprefix("Bearer "))
+    await tab.open(f"#/watch/{item['id']}")
+    await expect(tab.page.get_by_role("status").filter(has_text="Waiting for peers… 0 %")).to_be_visible()
+    seed.start(connect_to=[api.hub.engine.listen_port])
+    played = await tab.frames(ms=40_000)
+    assert played["frames"] >= 10 and played["width"] == 320, played
+    await expect(tab.page.get_by_text("Waiting for peers")).to_be_hidden()
+    assert tab.errors == []
