@@ -387,3 +387,18 @@ async def test_the_player_waits_for_peers_instead_of_failing(
     assert played["frames"] >= 10 and played["width"] == 320, played
     await expect(tab.page.get_by_text("Waiting for peers")).to_be_hidden()
     assert tab.errors == []
+
+
+async def test_vendored_hls_js_loads_under_the_pages_policy(api: Api, new_tab: Callable) -> None:
+    """Browsers without native HLS (Firefox) get the vendored hls.js: it must load as an ES
+    module from our origin under the app's Content-Security-Policy, with MediaSource to drive."""
+    tab = await new_tab()
+    loaded = await tab.page.evaluate(
+        """async () => {
+            const { default: Hls } = await import('/static/vendor/hls.js-1.7.4/hls.min.mjs');
+            return { supported: Hls.isSupported(), version: Hls.version,
+                     nativeHls: document.createElement('video').canPlayType('application/vnd.apple.mpegurl') };
+        }"""
+    )
+    assert loaded["supported"] is True and loaded["version"] == "1.7.4", loaded
+    assert tab.errors == []
