@@ -12,7 +12,9 @@ to test-artifacts/web/ for a person to look at.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +28,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.hubs import Api, magnet, wait_progress
 from tests.media import CUES, make_mkv, make_mp4, srt_text
-from tests.swarm import Swarm, until
+from tests.swarm import Swarm
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -207,9 +209,7 @@ async def until_position(client: Api, media_id: str, expected: float) -> None:
 
 
 async def _until_async(condition: Callable, timeout: float, what: str) -> None:
-    import asyncio
-    import time
-
+    """`until` for an async condition (a read from the page or the API), with a deadline."""
     deadline = time.monotonic() + timeout
     while not await condition():
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
