@@ -17,6 +17,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Generator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from mediahub.events import EventBus
 from mediahub.library.downloads import Downloads
 from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
+from mediahub.library.sessions import SessionService
 from mediahub.metadata.enrich import Enricher
 from mediahub.settings import Settings
 from mediahub.streaming.service import Streaming
@@ -47,6 +49,7 @@ class Hub:
         self.settings = settings
         self.bus = EventBus()
         self.profiles = ProfileService()
+        self.sessions = SessionService(self.profiles, timedelta(days=settings.session_days))  # the web app's sign-ins
         self.db: Engine | None = None
         self.http: httpx.AsyncClient | None = None  # shared by TMDB and image fetches
         self.enricher: Enricher | None = None

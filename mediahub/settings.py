@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     keep_original: bool = False
     allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
+    session_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             keep_original=_get(env, "KEEP_ORIGINAL", _flag, False),
             allowed_hosts=_get(env, "ALLOWED_HOSTS", _host_list, ()),
             max_body_bytes=_get(env, "MAX_BODY_BYTES", _positive_int, 64 * 1024),
+            session_days=_get(env, "SESSION_DAYS", _positive_int, 30),
         )
 
     @property

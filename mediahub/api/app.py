@@ -27,11 +27,20 @@ from mediahub.api.media import MediaController
 from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
 from mediahub.api.security import HostGuard, TokenBrake, refuse_nul
+from mediahub.api.session import SessionController
 from mediahub.api.stream import StreamController
+from mediahub.api.web import docs_ui, index, static_files
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
-CONTROLLERS: list = [MediaController, ProfileController, ImageController, DownloadController, StreamController]
+CONTROLLERS: list = [
+    MediaController,
+    ProfileController,
+    SessionController,
+    ImageController,
+    DownloadController,
+    StreamController,
+]
 
 
 @get("/health", summary="Liveness; no token needed", tags=["health"], security=[{}])  # [{}]: anonymous is fine
@@ -53,7 +62,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
             yield
 
     app = Litestar(
-        route_handlers=[health, *CONTROLLERS],
+        route_handlers=[health, *CONTROLLERS, index, static_files],
         dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
@@ -71,6 +80,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
             ),
             security=[{"bearer": []}],
+            render_plugins=[docs_ui],  # its assets are served from /static: the docs work offline
         ),
     )
     document_errors(app)

@@ -2,7 +2,7 @@
 
 `Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
 `<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
-with `opt={"query_token": True}`.
+with `opt={"query_token": True}`; else the web app's session cookie.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from mediahub.api.security import TokenBrake
+from mediahub.api.session_cookie import session_actor
 from mediahub.errors import Unauthorized
 from mediahub.hub import Hub
 from mediahub.library.profiles import Actor
@@ -25,7 +26,6 @@ QUERY_TOKEN = {"query_token": True}
 
 
 async def provide_actor(request: Request) -> Actor:
-    hub: Hub = request.app.state.hub
     token = None
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -33,6 +33,14 @@ async def provide_actor(request: Request) -> Actor:
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
+    if not token and (actor := await session_actor(request)) is not None:
+        return actor  # the web app's cookie (mediahub.api.session_cookie)
+    return await authenticate(request, token)
+
+
+async def authenticate(request: Request, token: str | None) -> Actor:
+    """Check a presented token, braked against guessing (also the sign-in of POST /api/session)."""
+    hub: Hub = request.app.state.hub
     brake: TokenBrake = request.app.state.token_brake  # only a presented token counts as a guess
     client = request.client.host if request.client else ""
     if token:

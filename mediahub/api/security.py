@@ -2,8 +2,9 @@
 
 CORS stays off: Litestar sends CORS headers only when given a `cors_config`, and the app gets
 none, so a page on another origin can neither read our answers nor get a preflight approved.
-Tokens travel in a header (or `?token=` on media-element routes), never in cookies, so a
-cross-site form cannot act with the user's credentials either.
+Tokens travel in a header (or `?token=` on media-element routes), which no cross-site form
+can send; the web app's session cookie is guarded by SameSite=Strict and an Origin check
+(`mediahub.api.session_cookie`).
 """
 
 from __future__ import annotations

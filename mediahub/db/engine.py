@@ -42,6 +42,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Pauses became per profile: whoever held a paused torrent had paused it.
         "UPDATE download SET paused = TRUE WHERE infohash IN (SELECT infohash FROM torrent WHERE status = 'paused')",
     ),
+    6: (
+        # Browser sessions (table browser_session): sign-in clears out the expired ones by this.
+        "CREATE INDEX IF NOT EXISTS browser_session_expires ON browser_session (expires_at)",
+    ),
 }
 
 # Columns a version added: `create_table` makes them on a new database, an older one gets

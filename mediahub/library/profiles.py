@@ -88,6 +88,13 @@ class ProfileService:
         self._token_cache.clear()
 
     async def authenticate(self, token: str | None, profile_header: str | None) -> Actor:
+        _, profile_id = await self.token_entry(token)
+        if profile_id is not None:
+            return Actor(profile_id=profile_id, is_owner=False)
+        return await self.authenticate_owner(profile_header)
+
+    async def token_entry(self, token: str | None) -> tuple[str, str | None]:
+        """(token id, its profile id or None for the owner token); 401 for a missing or unknown token."""
         if not token:
             raise Unauthorized("Missing API token: send 'Authorization: Bearer <token>'.")
         key = hash_token(token)
@@ -97,10 +104,7 @@ class ProfileService:
             if row is None:
                 raise Unauthorized("Invalid API token.")
             entry = self._token_cache[key] = (row["id"], row["profile"])
-        _, profile_id = entry
-        if profile_id is not None:
-            return Actor(profile_id=profile_id, is_owner=False)
-        return await self.authenticate_owner(profile_header)
+        return entry
 
     async def authenticate_owner(self, profile_header: str | None = None) -> Actor:
         """The owner acting as a profile (the in-process caller of a notebook is the owner)."""
