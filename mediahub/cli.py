@@ -21,7 +21,7 @@ import httpx
 import msgspec
 
 from mediahub.errors import MediahubError
-from mediahub.settings import Settings, SettingsError
+from mediahub.settings import Settings, SettingsError, help_text
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TERMINAL_STATUSES = {"ready", "error"}
@@ -246,7 +246,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mediahub", description="Self-hosted media library: magnet in, streaming video out.")
+    parser = _Parser(
+        prog="mediahub",
+        description="Self-hosted media library: magnet in, streaming video out.",
+        epilog=help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's layout
+    )
     parser.add_argument("--url", help=f"server URL (env MEDIAHUB_URL; default {DEFAULT_URL})")
     parser.add_argument("--token", help="API token (env MEDIAHUB_TOKEN; default: <data dir>/owner.token)")
     parser.add_argument("--profile", help="act as this profile id (owner token only)")
