@@ -2,7 +2,8 @@
 
 `Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
 `<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
-with `opt={"query_token": True}`.
+with `opt={"query_token": True}`. A request through `hub.client` (in this process, see
+`mediahub.api.client`) that presents no token acts as the owner.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TypeAlias
 from litestar import Request
 from litestar.di import NamedDependency
 
+from mediahub.api.client import is_in_process
 from mediahub.api.security import TokenBrake
 from mediahub.errors import Unauthorized
 from mediahub.hub import Hub
@@ -33,6 +35,8 @@ async def provide_actor(request: Request) -> Actor:
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
+    if not token and is_in_process(request.scope):
+        return await hub.profiles.authenticate_owner(request.headers.get("x-profile-id"))
     brake: TokenBrake = request.app.state.token_brake  # only a presented token counts as a guess
     client = request.client.host if request.client else ""
     if token:
