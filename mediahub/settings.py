@@ -116,7 +116,11 @@ def _host_list(raw: str) -> tuple[str, ...]:
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    # The settings table: one field per MEDIAHUB_* variable, in the README's order.
+    """Everything configurable, read once at start-up (`from_env`) or given in code (tests).
+
+    The fields are the settings table: one per MEDIAHUB_* variable, in the README's order.
+    """
+
     data_dir: Annotated[
         Path,
         Setting(_path, "database, `library/`, `downloads/`, `images/`, `state/`, `owner.token`", "`./mediahub-data`"),
