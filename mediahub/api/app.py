@@ -2,7 +2,8 @@
 
 `create_app()` (what `uvicorn mediahub:app` runs) opens a Hub from the environment for the
 app's lifetime; `create_app(hub)` serves a Hub someone else opened and will close (a
-notebook, a test).
+notebook, a test, `hub.client`). That app needs no lifespan run: `hub.client`'s transport
+runs none.
 """
 
 from __future__ import annotations
@@ -52,13 +53,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
     settings = hub.settings if hub is not None else settings or Settings.from_env()
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if hub is not None:
-            app.state.hub = hub
-            yield
-            return
-        async with Hub.open(settings) as own_hub:
-            app.state.hub = own_hub
+    async def own_hub(app: Litestar) -> AsyncIterator[None]:
+        async with Hub.open(settings) as opened:
+            app.state.hub = opened
             yield
 
     app = Litestar(
@@ -66,9 +63,9 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
         dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
-        state=State({"token_brake": TokenBrake()}),
+        state=State({"token_brake": TokenBrake(), **({"hub": hub} if hub is not None else {})}),
         before_request=refuse_nul,
-        lifespan=[lifespan],
+        lifespan=[] if hub is not None else [own_hub],
         request_max_body_size=settings.max_body_bytes,
         # Serving someone else's hub (a notebook, a script): leave their logging alone.
         logging_config=None if hub is not None else LoggingConfig(),

@@ -2,7 +2,9 @@
 
 `Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
 `<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
-with `opt={"query_token": True}`; else the web app's session cookie.
+with `opt={"query_token": True}`; else the web app's session cookie. A request through
+`hub.client` (in this process, see `mediahub.api.client`) that presents no token acts as the
+owner.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TypeAlias
 from litestar import Request
 from litestar.di import NamedDependency
 
+from mediahub.api.client import is_in_process
 from mediahub.api.security import TokenBrake
 from mediahub.api.session_cookie import session_actor
 from mediahub.errors import Unauthorized
@@ -33,6 +36,9 @@ async def provide_actor(request: Request) -> Actor:
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
+    if not token and is_in_process(request.scope):
+        hub: Hub = request.app.state.hub
+        return await hub.profiles.authenticate_owner(request.headers.get("x-profile-id"))
     if not token and (actor := await session_actor(request)) is not None:
         return actor  # the web app's cookie (mediahub.api.session_cookie)
     return await authenticate(request, token)

@@ -18,6 +18,7 @@ import msgspec
 from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from mediahub.api.client import is_in_process
 from mediahub.errors import BadRequest, MediahubError
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -34,7 +35,8 @@ class HostGuard:
     connected to. That address is the ASGI `server` scope, which uvicorn fills per connection
     with the socket's local address: a server bound to 0.0.0.0 is reachable as
     `http://<its LAN IP>:port`, never under a foreign name. Behind a reverse proxy, list the
-    public name in MEDIAHUB_ALLOWED_HOSTS.
+    public name in MEDIAHUB_ALLOWED_HOSTS. Requests through `hub.client` come from no browser
+    and pass.
     """
 
     def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...] = ()) -> None:
@@ -46,7 +48,7 @@ class HostGuard:
         self._with_bind_address = not allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"} and not self._any and not self._allows(scope):
+        if scope["type"] in {"http", "websocket"} and not (self._any or is_in_process(scope) or self._allows(scope)):
             await _reject(scope, send)
             return
         await self.app(scope, receive, send)

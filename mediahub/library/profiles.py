@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import secrets
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import msgspec
 
 from mediahub.db.tables import ApiToken, Profile
 from mediahub.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from mediahub.files import SECRET_MODE, write_atomic
 from mediahub.ids import iso, new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class ProfileService:
         if not has_owner:
             token = generate_token()
             await self._insert_owner(token)
-            await asyncio.to_thread(_write_secret, token_file, token + "\n")
+            await asyncio.to_thread(write_atomic, token_file, token + "\n", mode=SECRET_MODE, durable=True)
             log.warning("owner token written to %s", token_file)
 
     async def _insert_owner(self, token: str) -> None:
@@ -177,15 +177,3 @@ def _require_owner(actor: Actor) -> None:
 
 def _profile_view(row: dict) -> ProfileView:
     return ProfileView(id=row["id"], name=row["name"], created_at=iso(row["created_at"]) or "")
-
-
-def _write_secret(path: Path, text: str) -> None:
-    """Write a 0600 file atomically: the token is never readable by others, even briefly."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
