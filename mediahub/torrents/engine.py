@@ -26,7 +26,7 @@ import libtorrent as lt
 import msgspec
 
 from mediahub.settings import Settings
-from mediahub.torrents.errors import MetadataPending, TorrentNotFound
+from mediahub.torrents.errors import MetadataPending, TorrentNotFound, TorrentStartFailed
 from mediahub.torrents.events import EventBus, EventStream
 from mediahub.torrents.magnet import Magnet
 from mediahub.torrents.models import (
@@ -59,6 +59,10 @@ _SAVE_FLAGS = lt.save_resume_flags_t.flush_disk_cache | lt.save_resume_flags_t.s
 _ALERT_WAIT_MS = 250
 _CLOSE_TIMEOUT = 15.0
 _REMOVE_TIMEOUT = 30.0
+# libtorrent answers an add, or a blocking call, within milliseconds; these bound the wait
+# when it does not (a wedged session), so no request, start or stop can hang on it.
+_ADD_TIMEOUT = 30.0
+_CALL_TIMEOUT = 30.0
 
 
 def session_settings(settings: Settings) -> dict[str, Any]:
@@ -158,7 +162,7 @@ class TorrentEngine:
     async def start(self) -> None:
         if self._session is not None:
             return
-        self._session = await asyncio.to_thread(lt.session, session_settings(self.settings))
+        self._session = await _blocking(lt.session, session_settings(self.settings))
         self._pump_task = asyncio.create_task(self._pump(), name="mediahub-torrent-alerts")
 
     async def close(self) -> None:
@@ -186,7 +190,10 @@ class TorrentEngine:
         self._session = None
         holder = [session]
         del session
-        await asyncio.to_thread(holder.clear)  # the session destructor joins libtorrent's threads
+        try:
+            await _blocking(holder.clear)  # the session destructor joins libtorrent's threads
+        except TimeoutError:
+            log.warning("libtorrent did not shut down within %.0f s", _CALL_TIMEOUT)
         self._alert_thread.shutdown(wait=False)
 
     async def __aenter__(self) -> TorrentEngine:
@@ -211,9 +218,9 @@ class TorrentEngine:
             existing = self._torrents.get(magnet.infohash)
             if existing is not None:
                 return existing.status
-            resume = await asyncio.to_thread(self._resume.load, magnet.infohash)
+            resume = await _blocking(self._resume.load, magnet.infohash)
             params = _add_params(magnet, save_path, resume, paused)
-            await asyncio.to_thread(save_path.mkdir, parents=True, exist_ok=True)
+            await _blocking(lambda: save_path.mkdir(parents=True, exist_ok=True))
             name = magnet.display_name or magnet.infohash
             torrent = _Torrent(magnet.infohash, lt.torrent_handle(), save_path, name, initial_status(magnet.infohash, name))
             torrent.peers = list(params.peers)
@@ -223,15 +230,18 @@ class TorrentEngine:
             self._adding[torrent.infohash] = added = asyncio.get_running_loop().create_future()
             session.async_add_torrent(params)
             try:
-                await added
-            except BaseException:
+                async with asyncio.timeout(_ADD_TIMEOUT):
+                    await added
+            except BaseException as exc:
                 self._torrents.pop(torrent.infohash, None)
+                if isinstance(exc, TimeoutError):
+                    raise TorrentStartFailed(f"libtorrent did not start the torrent within {_ADD_TIMEOUT:.0f} s.") from None
                 raise
             finally:
                 self._adding.pop(torrent.infohash, None)
         if params.ti is not None:  # restored with its metadata: no metadata alert will come
             await self._load_metadata(torrent)
-        st = await asyncio.to_thread(torrent.handle.status, 0)
+        st = await _blocking(torrent.handle.status, 0)
         torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
         return torrent.status
 
@@ -240,7 +250,7 @@ class TorrentEngine:
         downloaded files and partial data."""
         torrent = self._torrents.pop(infohash, None)
         if torrent is None:
-            await asyncio.to_thread(self._resume.delete, infohash)
+            await _blocking(self._resume.delete, infohash)
             return
         self._forget(torrent)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -255,7 +265,7 @@ class TorrentEngine:
         finally:
             self._removals.pop(infohash, None)
         async with self._write_lock:
-            await asyncio.to_thread(self._resume.delete, infohash)
+            await _blocking(self._resume.delete, infohash)
         self._bus.publish(TorrentRemoved(infohash))
 
     def pause(self, infohash: str) -> None:
@@ -431,7 +441,7 @@ class TorrentEngine:
                 next_save = now + self._resume_interval
 
     async def _load_metadata(self, torrent: _Torrent) -> None:
-        layout = await asyncio.to_thread(_Layout.read, torrent.handle)
+        layout = await _blocking(_Layout.read, torrent.handle)
         if torrent.removed:
             return
         for index, path in layout.renames:
@@ -445,12 +455,12 @@ class TorrentEngine:
         self._request_save(torrent)
 
     async def _snapshot_pieces(self, torrent: _Torrent) -> None:
-        st = await asyncio.to_thread(torrent.handle.status, lt.status_flags_t.query_pieces)
+        st = await _blocking(torrent.handle.status, lt.status_flags_t.query_pieces)
         if torrent.pieces is not None and not torrent.removed:
             torrent.pieces.mark(i for i, have in enumerate(st.pieces) if have)
 
     async def _refresh_finished(self, torrent: _Torrent) -> None:
-        st = await asyncio.to_thread(torrent.handle.status, 0)
+        st = await _blocking(torrent.handle.status, 0)
         if torrent.removed:
             return
         torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
@@ -470,8 +480,8 @@ class TorrentEngine:
         try:
             async with self._write_lock:
                 if not torrent.removed:
-                    await asyncio.to_thread(self._resume.save, torrent.infohash, data)
-        except OSError:
+                    await _blocking(self._resume.save, torrent.infohash, data)
+        except (OSError, TimeoutError):
             log.exception("could not write resume data for %s", torrent.infohash)
             torrent.dirty = True
         finally:
@@ -494,10 +504,14 @@ class TorrentEngine:
             if added is None or added.done():
                 continue
             if alert.error.value():
-                added.set_exception(RuntimeError(f"libtorrent could not add the torrent: {alert.error.message()}"))
+                added.set_exception(TorrentStartFailed(f"libtorrent could not add the torrent: {alert.error.message()}."))
             else:
                 self._torrents[key].handle = alert.handle
                 added.set_result(None)
+            return
+        if not alert.error.value():  # an add we gave up waiting for: nobody holds it, it goes
+            log.warning("libtorrent added a torrent nobody waits for; removing it")
+            self._require_session().remove_torrent(alert.handle)
 
     def _on_metadata_received(self, alert: lt.metadata_received_alert) -> None:
         if torrent := self._find(alert.handle.info_hashes()):
@@ -602,6 +616,12 @@ class TorrentEngine:
             self._listen_port = alert.port
 
 
+async def _blocking(call: Any, *args: Any) -> Any:
+    """A blocking libtorrent or disk call in a worker thread, awaited for at most _CALL_TIMEOUT s."""
+    async with asyncio.timeout(_CALL_TIMEOUT):
+        return await asyncio.to_thread(call, *args)
+
+
 def _keys(hashes: lt.info_hash_t) -> Iterator[str]:
     if hashes.has_v1():
         yield str(hashes.v1)
@@ -611,6 +631,8 @@ def _keys(hashes: lt.info_hash_t) -> Iterator[str]:
 
 def _add_params(magnet: Magnet, save_path: Path, resume: bytes | None, paused: bool) -> lt.add_torrent_params:
     from_magnet = lt.parse_magnet_uri(magnet.link)
+    if magnet.infohash not in set(_keys(from_magnet.info_hashes)):  # we would wait for the wrong torrent
+        raise TorrentStartFailed("libtorrent reads another info-hash from this magnet link.")
     params = from_magnet
     if resume is not None:
         try:

@@ -62,21 +62,27 @@ def parse_magnet(link: str) -> Magnet:
 
 
 def _infohash(topics: list[str]) -> str:
-    """The v1 hash when present (what libtorrent and peers key on), else the v2 hash."""
-    v1: str | None = None
-    v2: str | None = None
+    """The v1 hash when present (what libtorrent and peers key on), else the v2 hash.
+
+    One torrent only: at most one v1 and one v2 hash (a hybrid torrent has both). Several
+    would leave us keyed on one torrent while libtorrent adds another.
+    """
+    v1: set[str] = set()
+    v2: set[str] = set()
     for topic in topics:
         scheme, _, value = topic.rpartition(":")
         scheme = scheme.lower()
-        if scheme == "urn:btih" and v1 is None:
-            v1 = _btih(value)
-        elif scheme == "urn:btmh" and v2 is None:
+        if scheme == "urn:btih":
+            v1.add(_btih(value))
+        elif scheme == "urn:btmh":
             match = _MULTIHASH_SHA256.fullmatch(value)
             if not match:
                 raise InvalidMagnet("The magnet link's v2 info-hash (urn:btmh) is not a valid SHA-256 hash.")
-            v2 = match[1].lower()
+            v2.add(match[1].lower())
+    if len(v1) > 1 or len(v2) > 1:
+        raise InvalidMagnet("The magnet link names more than one torrent (several info-hashes); add them one by one.")
     if v1 or v2:
-        return v1 or v2  # type: ignore[return-value]
+        return min(v1 or v2)
     if topics:
         raise InvalidMagnet("The magnet link has no BitTorrent info-hash (xt=urn:btih:... or urn:btmh:...).")
     raise InvalidMagnet("The magnet link has no info-hash (the xt parameter is missing).")
