@@ -48,9 +48,9 @@ from mediahub.library.views import ACTIVE_STATUSES
 from mediahub.metadata.release import EpisodeFile, detect_type, parse_release
 from mediahub.settings import Settings
 from mediahub.torrents.engine import TorrentEngine
-from mediahub.torrents.errors import TorrentNotFound
+from mediahub.torrents.errors import TorrentNotFound, TorrentStartFailed
 from mediahub.torrents.events import EventStream
-from mediahub.torrents.magnet import parse_magnet
+from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
 from mediahub.torrents.models import StatusUpdated, TorrentFailed, TorrentFile, TorrentFinished, TorrentStatus
 from mediahub.torrents.paths import join_inside
 
@@ -168,11 +168,25 @@ class Downloads:
         await self._apply_pauses(event.infohash)  # a new holder wants a torrent the others paused
 
     async def _start(self, infohash: str, magnet_link: str) -> None:
+        """Add the torrent to the engine; one that cannot start fails its items, nothing else
+        (a row stored by an older version with a magnet we now refuse must not stop a start)."""
         row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
         paused = row is not None and row["status"] == "paused"
         save_path = join_inside(self.settings.downloads_dir, infohash)
-        await self.engine.add(parse_magnet(magnet_link), save_path, paused=paused)
+        try:
+            await self.engine.add(parse_magnet(magnet_link), save_path, paused=paused)
+        except (InvalidMagnet, TorrentStartFailed) as exc:
+            await self._fail_start(infohash, str(exc))
+            return
+        except Exception as exc:
+            log.exception("torrent %s could not start", infohash)
+            await self._fail_start(infohash, f"The download could not start: {_reason(exc)}.")
+            return
         self._spawn(self._prepare_when_known(infohash))
+
+    async def _fail_start(self, infohash: str, message: str) -> None:
+        log.warning("torrent %s could not start: %s", infohash, message)
+        await self._set(infohash, status="error", error=message)
 
     async def _prepare_when_known(self, infohash: str) -> None:
         try:

@@ -1,7 +1,8 @@
 """Magnet link parsing: the only way a user's torrent enters mediahub.
 
 Parsing is strict up front so a bad paste fails with a sentence the user can act on,
-before anything is stored or handed to libtorrent.
+before anything is stored or handed to libtorrent. libtorrent parses the link again when it
+adds the torrent, so its own parser must accept it too, and read the same info-hash.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import binascii
 import re
 from urllib.parse import parse_qsl
 
+import libtorrent as lt
 import msgspec
 
 MAX_MAGNET_LENGTH = 16 * 1024
@@ -23,6 +25,7 @@ _INDEXED_KEY = re.compile(r"^(?P<key>[a-z.]+?)(?:\.\d+)?$")
 # Raw or percent-encoded: a NUL cannot be stored in PostgreSQL text, and a newline in a name
 # would forge lines in logs and the CLI's output.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LIBTORRENT_CODE = re.compile(r"\s*\[libtorrent:\d+\]$")
 
 
 class InvalidMagnet(ValueError):
@@ -52,8 +55,10 @@ def parse_magnet(link: str) -> Magnet:
         if match:
             params.setdefault(match["key"], []).append(value.strip())
     names = [name for name in params.get("dn", []) if name]
+    infohash = _infohash(params.get("xt", []))
+    _check_libtorrent_reads(link, infohash)
     return Magnet(
-        infohash=_infohash(params.get("xt", [])),
+        infohash=infohash,
         display_name=names[0] if names else None,
         trackers=_unique(params.get("tr", [])),
         peers=_unique(params.get("x.pe", [])),
@@ -86,6 +91,24 @@ def _infohash(topics: list[str]) -> str:
     if topics:
         raise InvalidMagnet("The magnet link has no BitTorrent info-hash (xt=urn:btih:... or urn:btmh:...).")
     raise InvalidMagnet("The magnet link has no info-hash (the xt parameter is missing).")
+
+
+def _check_libtorrent_reads(link: str, infohash: str) -> None:
+    try:
+        hashes = lt.parse_magnet_uri(link).info_hashes
+    except UnicodeEncodeError:
+        raise InvalidMagnet("The magnet link holds characters that are not valid text.") from None
+    except RuntimeError as exc:
+        reason = _LIBTORRENT_CODE.sub("", str(exc))
+        raise InvalidMagnet(
+            f"BitTorrent cannot use this magnet link ({reason}): it must start with 'magnet:?' and name its "
+            "info-hash as xt=urn:btih:... (or urn:btmh:...), in lower case, with nothing around the hash."
+        ) from None
+    read = {str(hashes.v1)} if hashes.has_v1() else {str(hashes.v2)} if hashes.has_v2() else set()
+    if not read:  # libtorrent takes a hash of zeros for none
+        raise InvalidMagnet("The magnet link's info-hash is all zeros.")
+    if infohash not in read:
+        raise InvalidMagnet("BitTorrent reads another info-hash from this magnet link.")
 
 
 def _btih(value: str) -> str:
