@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tmdb_base_url: str = DEFAULT_TMDB_BASE_URL
     tmdb_image_base_url: str = DEFAULT_TMDB_IMAGE_BASE_URL
     image_hosts: tuple[str, ...] = ("image.tmdb.org",)
+    magnet_hosts: tuple[str, ...] = ("*",)  # any host whose addresses are all public
     stream_wait: float = 10.0
     max_transcodes: int = 2
     keep_original: bool = False
@@ -64,6 +65,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             tmdb_base_url=_get(env, "TMDB_BASE_URL", _http_url, DEFAULT_TMDB_BASE_URL),
             tmdb_image_base_url=image_base,
             image_hosts=_get(env, "IMAGE_HOSTS", _host_list, default_image_hosts),
+            magnet_hosts=_get(env, "MAGNET_HOSTS", _host_list, ("*",)),
             stream_wait=_get(env, "STREAM_WAIT", _positive_float, 10.0),
             max_transcodes=_get(env, "MAX_TRANSCODES", _positive_int, 2),
             keep_original=_get(env, "KEEP_ORIGINAL", _flag, False),

@@ -114,7 +114,7 @@ def serve(data_dir: str, port: int) -> None:
     bare = Litestar([hello], openapi_config=None)
     settings = Settings(data_dir=Path(data_dir), database_url=f"sqlite:///{Path(data_dir) / 'mediahub.db'}",
                         owner_token=TOKEN, torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False,
-                        torrent_upnp=False)
+                        torrent_upnp=False, magnet_hosts=("127.0.0.1",))  # the loopback seeder
     mediahub_app = create_app(settings=settings)
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]

@@ -26,7 +26,8 @@ KIB, MIB = 1024, 1024 * 1024
 
 def engine_settings(data_dir: Path) -> Settings:
     return Settings(
-        data_dir=data_dir, torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False
+        data_dir=data_dir, torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False,
+        magnet_hosts=("127.0.0.1",),
     )
 
 
