@@ -1,0 +1,43 @@
+"""Torrents whose contents are odd: an empty video, symlink entries, a season pack named like
+a movie. Each goes through the HTTP API on the loopback swarm."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hubs import Api, wait_progress
+from tests.swarm import Swarm
+
+pytestmark = pytest.mark.anyio
+
+KIB = 1024
+
+
+async def add(api: Api, link: str, **fields: Any) -> dict[str, Any]:
+    response = await api.post("/api/media", json={"magnetLink": link, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def sse_statuses(api: Api, media_id: str) -> list[str]:
+    """The status of every progress event, until the server ends the stream."""
+    statuses = []
+    async with api.http.stream("GET", f"/api/media/{media_id}/progress/stream", headers=api.headers) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                statuses.append(json.loads(line.partition(":")[2])["status"])
+    return statuses
+
+
+async def test_an_empty_video_fails_at_once_and_ends_the_stream(api: Api, swarm: Swarm):
+    seed = swarm.seed({"Empty.Movie.2020/Empty.Movie.2020.mkv": b"", "Empty.Movie.2020/info.nfo": b"x" * 100})
+    created = await add(api, seed.magnet)
+    statuses = await asyncio.wait_for(sse_statuses(api, created["id"]), 15)
+    assert statuses[-1] == "error"
+    failed = await wait_progress(api, created["id"], lambda view: True)
+    assert failed["error"] == "This torrent's video file is empty (0 bytes)." and not failed["isActive"]
