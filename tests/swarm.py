@@ -195,15 +195,23 @@ class Recorder:
             writer.close()
 
 
-def build_info(name: str, files: list[tuple[list[str], bytes]], piece_length: int = 16 * 1024) -> dict[bytes, Any]:
-    """A v1 multi-file info dict with whatever path components you give it (even hostile)."""
+def build_info(
+    name: str,
+    files: list[tuple[list[str], bytes]],
+    piece_length: int = 16 * 1024,
+    symlinks: list[tuple[list[str], list[str]]] = (),  # type: ignore[assignment]
+) -> dict[bytes, Any]:
+    """A v1 multi-file info dict with whatever path components you give it (even hostile),
+    plus BEP 47 symlink entries (path, target path), which hold no data."""
     blob = b"".join(data for _, data in files)
     pieces = b"".join(hashlib.sha1(blob[i : i + piece_length]).digest() for i in range(0, len(blob), piece_length))
+    links = [{b"length": 0, b"attr": b"l", b"path": [p.encode() for p in path], b"symlink path": [t.encode() for t in target]}
+             for path, target in symlinks]  # fmt: skip
     return {
         b"name": name.encode(),
         b"piece length": piece_length,
         b"pieces": pieces,
-        b"files": [{b"length": len(data), b"path": [part.encode() for part in path]} for path, data in files],
+        b"files": [{b"length": len(data), b"path": [part.encode() for part in path]} for path, data in files] + links,
     }
 
 

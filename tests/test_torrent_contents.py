@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mediahub.settings import Settings
 from tests.hubs import Api, wait_progress
-from tests.swarm import Swarm
+from tests.swarm import Swarm, build_info
 
 pytestmark = pytest.mark.anyio
 
@@ -41,3 +43,22 @@ async def test_an_empty_video_fails_at_once_and_ends_the_stream(api: Api, swarm:
     assert statuses[-1] == "error"
     failed = await wait_progress(api, created["id"], lambda view: True)
     assert failed["error"] == "This torrent's video file is empty (0 bytes)." and not failed["isActive"]
+
+
+async def test_symlink_entries_are_ignored_and_the_video_kept(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    """BEP 47 lets a torrent carry symlinks: one pointing out of the data dir must not fail the whole download."""
+    info = build_info(
+        "Linked.Movie.2019",
+        [(["Linked.Movie.2019.mp4"], mp4_file.read_bytes())],
+        symlinks=[(["passwd"], ["..", "..", "..", "etc", "passwd"]), (["loop"], ["loop"])],
+    )
+    seed = swarm.seed_info(info, {0: mp4_file.read_bytes()})
+    created = await add(api, seed.magnet)
+    done = await wait_progress(api, created["id"], lambda view: view["status"] in ("ready", "error"), 30)
+    assert done["status"] == "ready", done
+    assert (settings.data_dir / done["filePath"].lstrip("/")).read_bytes() == mp4_file.read_bytes()
+    assert [p for p in settings.library_dir.rglob("*") if p.is_symlink()] == []
+    # libtorrent made the links harmless (one pointing out now points to itself): none leads out.
+    download = (settings.downloads_dir / seed.infohash).resolve()
+    links = [p for p in settings.data_dir.rglob("*") if p.is_symlink()]
+    assert all(Path(os.path.realpath(link)).is_relative_to(download) for link in links)

@@ -109,6 +109,7 @@ class _Torrent:
     metadata: asyncio.Event = field(default_factory=asyncio.Event)
     files: tuple[TorrentFile, ...] | None = None
     num_files: int = 0
+    kept_priorities: dict[int, int] = field(default_factory=dict)  # entries we do not expose
     wanted_bytes: int = 0
     pieces: PieceTracker | None = None
     unsaved_pieces: int = 0
@@ -325,7 +326,8 @@ class TorrentEngine:
             raise ValueError(f"no such file index in this torrent: {sorted(unknown)}")
         if any(not 0 <= prio <= 7 for prio in priorities.values()):
             raise ValueError("file priorities go from 0 (skip) to 7 (top)")
-        torrent.handle.prioritize_files([priorities.get(i, 0) for i in range(torrent.num_files)])
+        chosen = {**priorities, **torrent.kept_priorities}
+        torrent.handle.prioritize_files([chosen.get(i, 0) for i in range(torrent.num_files)])
         torrent.wanted_bytes = sum(file.size for file in files if priorities.get(file.index, 0) > 0)
         torrent.handle.unset_flags(lt.torrent_flags.upload_mode)
         self._request_save(torrent)
@@ -455,6 +457,7 @@ class TorrentEngine:
         for index, path in layout.renames:
             torrent.handle.rename_file(index, path)
         torrent.name, torrent.files, torrent.num_files = layout.name, layout.files, layout.num_files
+        torrent.kept_priorities = layout.kept_priorities
         torrent.wanted_bytes = layout.wanted_bytes
         torrent.pieces = PieceTracker(torrent.handle, layout.num_pieces, layout.piece_length)
         await self._snapshot_pieces(torrent)
@@ -668,6 +671,7 @@ class _Layout:
     files: tuple[TorrentFile, ...]
     renames: list[tuple[int, str]]
     num_files: int
+    kept_priorities: dict[int, int]
     num_pieces: int
     piece_length: int
     wanted_bytes: int
@@ -692,6 +696,10 @@ class _Layout:
             files=files,
             renames=[(i, str(path)) for i, old, path in zip(indexes, raw, safe, strict=True) if PurePosixPath(old) != path],
             num_files=storage.num_files(),
+            # BEP 47 symlinks and pad files hold no data and are not ours to choose: they keep
+            # their priority. Turning a symlink's to 0 makes libtorrent stat it, and a link it
+            # sanitised to point to itself (one that pointed outside) then fails the torrent.
+            kept_priorities={i: priorities[i] for i in range(storage.num_files()) if storage.file_flags(i) & skip},
             num_pieces=info.num_pieces(),
             piece_length=info.piece_length(),
             wanted_bytes=sum(file.size for file in files if priorities[file.index] > 0),
