@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mediahub.torrents.magnet import MAX_MAGNET_LENGTH, InvalidMagnet, parse_magnet
+from mediahub.torrents.paths import without_format_characters
 
 HASH = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80).filter(lambda s: s.strip())
@@ -59,7 +60,7 @@ def test_v1_magnets_round_trip(
     parts += [f"tr={encode(t, safe='')}" for t in trackers] + [f"x.pe={p}" for p in peers]
     magnet = parse_magnet("magnet:?" + "&".join(parts))
     assert magnet.infohash == digest.hex()
-    assert magnet.display_name == (name.strip() if name is not None else None)
+    assert magnet.display_name == ((without_format_characters(name).strip() or None) if name is not None else None)
     assert magnet.trackers == tuple(dict.fromkeys(trackers))
     assert magnet.peers == tuple(dict.fromkeys(peers))
 

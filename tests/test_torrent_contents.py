@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -62,3 +64,17 @@ async def test_symlink_entries_are_ignored_and_the_video_kept(api: Api, swarm: S
     download = (settings.downloads_dir / seed.infohash).resolve()
     links = [p for p in settings.data_dir.rglob("*") if p.is_symlink()]
     assert all(Path(os.path.realpath(link)).is_relative_to(download) for link in links)
+
+
+async def test_format_characters_leave_titles_and_library_paths(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    """U+202E (right-to-left override) makes 'evil\u202e4pm.exe' read as 'evilexe.mp4'; zero-width ones hide."""
+    name = "Spoof\u202eLivE\u200b.2020"
+    seed = swarm.seed_info(build_info(name, [([f"{name}.mp4"], mp4_file.read_bytes())]), {0: mp4_file.read_bytes()})
+    created = await add(api, f"magnet:?xt=urn:btih:{seed.infohash}&dn={quote(name)}&x.pe=127.0.0.1:{swarm.port}")
+    assert created["title"] == "SpoofLivE"
+    given = await add(api, f"magnet:?xt=urn:btih:{'c' * 40}", title="\u202eTitled\u2066 By Hand")
+    assert given["title"] == "Titled By Hand"
+    done = await wait_progress(api, created["id"], lambda view: view["status"] == "ready", 30)
+    assert done["filePath"] == "/library/movies/SpoofLivE (2020)/SpoofLivE (2020).mp4"
+    on_disk = [p.name for p in settings.library_dir.rglob("*")]
+    assert on_disk and not any(unicodedata.category(c) == "Cf" for name in on_disk for c in name)

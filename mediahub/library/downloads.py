@@ -52,7 +52,7 @@ from mediahub.torrents.errors import TorrentNotFound, TorrentStartFailed
 from mediahub.torrents.events import EventStream
 from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
 from mediahub.torrents.models import StatusUpdated, TorrentFailed, TorrentFile, TorrentFinished, TorrentStatus
-from mediahub.torrents.paths import join_inside
+from mediahub.torrents.paths import join_inside, without_format_characters
 
 log = logging.getLogger(__name__)
 
@@ -347,9 +347,10 @@ class Downloads:
             return media
         release = parse_release(name)
         kind = await asyncio.to_thread(detect_type, name, [f.path for f in files]) or media["type"]
-        values = {Media.title: release.title or name, Media.year: release.year, Media.type: kind}
+        title = release.title or without_format_characters(name).strip() or infohash
+        values = {Media.title: title, Media.year: release.year, Media.type: kind}
         await Media.update(values).where(Media.id == media["id"])
-        return {**media, "title": release.title or name, "year": release.year, "type": kind}
+        return {**media, "title": title, "year": release.year, "type": kind}
 
     async def _map_movie(self, media: dict[str, Any], video: TorrentFile) -> None:
         planned = layout.virtual(layout.movie_file(media["title"], media["year"], PurePosixPath(video.path).suffix))

@@ -43,6 +43,7 @@ from mediahub.library.views import (
 )
 from mediahub.metadata.release import detect_type, parse_release
 from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
+from mediahub.torrents.paths import without_format_characters
 
 MEDIA_TYPES = ("movie", "tv")
 MAX_TITLE = 500
@@ -229,7 +230,8 @@ class Library:
         release = parse_release(magnet.display_name) if magnet.display_name else None
         media_type = request.type or detect_type(magnet.display_name, []) or "movie"
         tmdb_id = request.tmdb_id
-        title = request.title or (release.title if release else None)
+        given_title = without_format_characters(request.title).strip() if request.title else None
+        title = given_title or (release.title if release else None)
         if tmdb_id is None and media_type == "tv" and title and self._find_show is not None:
             # A detected show may be one this profile has: look its TMDB id up (briefly) to merge.
             year = request.year if request.year is not None else (release.year if release else None)
@@ -245,8 +247,7 @@ class Library:
                     id=new_id(),
                     profile=self.profile_id,
                     type=media_type,
-                    title=request.title or (release.title if release and release.title else None)
-                    or magnet.display_name or magnet.infohash,
+                    title=title or magnet.display_name or magnet.infohash,
                     year=request.year if request.year is not None else (release.year if release else None),
                     overview=request.overview,
                     genres=msgspec.json.encode(request.genres or []).decode(),

@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl
 import libtorrent as lt
 import msgspec
 
+from mediahub.torrents.paths import without_format_characters
+
 MAX_MAGNET_LENGTH = 16 * 1024
 
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
@@ -54,7 +56,7 @@ def parse_magnet(link: str) -> Magnet:
         match = _INDEXED_KEY.match(raw_key.lower())
         if match:
             params.setdefault(match["key"], []).append(value.strip())
-    names = [name for name in params.get("dn", []) if name]
+    names = [name for name in (without_format_characters(dn).strip() for dn in params.get("dn", [])) if name]
     infohash = _infohash(params.get("xt", []))
     _check_libtorrent_reads(link, infohash)
     return Magnet(
