@@ -42,12 +42,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Pauses became per profile: whoever held a paused torrent had paused it.
         "UPDATE download SET paused = TRUE WHERE infohash IN (SELECT infohash FROM torrent WHERE status = 'paused')",
     ),
+    7: (
+        # media.type_detected: items from before keep their type, but for those still named by
+        # their info-hash, whose type the file names always decided.
+        "UPDATE media SET type_detected = TRUE WHERE title IN (SELECT infohash FROM download WHERE download.media = media.id)",
+    ),
 }
 
 # Columns a version added: `create_table` makes them on a new database, an older one gets
 # them before that version's statements run. {version: [(table, column, definition)]}
 ADDED_COLUMNS: dict[int, list[tuple[str, str, str]]] = {
     3: [("download", "paused", "BOOLEAN NOT NULL DEFAULT FALSE")],
+    7: [("media", "type_detected", "BOOLEAN NOT NULL DEFAULT FALSE")],
 }
 
 

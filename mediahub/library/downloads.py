@@ -328,7 +328,8 @@ class Downloads:
             media = await Media.select().where(Media.id == download["media"]).first()
             if media is None:
                 continue
-            media = await self._name_unnamed(media, infohash, name, files)
+            media = await self._name_unnamed(media, infohash, name)
+            media = await self._detect_type_again(media, download["name"] or name, files)
             hint = download["name"] or name or media["title"]
             selection = await asyncio.to_thread(select, files, media["type"], hint)
             wanted |= selection.wanted
@@ -339,18 +340,30 @@ class Downloads:
                 await self._map_show(media, download["id"], selection.episodes)
         return wanted, videos
 
-    async def _name_unnamed(
-        self, media: dict[str, Any], infohash: str, name: str | None, files: tuple[TorrentFile, ...]
-    ) -> dict[str, Any]:
-        """An item added from a magnet without a name gets one (and its type) from the torrent."""
+    async def _name_unnamed(self, media: dict[str, Any], infohash: str, name: str | None) -> dict[str, Any]:
+        """An item added from a magnet without a name gets one from the torrent."""
         if media["title"] != infohash or not name:
             return media
         release = parse_release(name)
-        kind = await asyncio.to_thread(detect_type, name, [f.path for f in files]) or media["type"]
         title = release.title or without_format_characters(name).strip() or infohash
-        values = {Media.title: title, Media.year: release.year, Media.type: kind}
+        await Media.update({Media.title: title, Media.year: release.year}).where(Media.id == media["id"])
+        return {**media, "title": title, "year": release.year}
+
+    async def _detect_type_again(
+        self, media: dict[str, Any], name: str | None, files: tuple[TorrentFile, ...]
+    ) -> dict[str, Any]:
+        """A type guessed from the magnet's name alone gets a second look at the file names
+        (S01E02, 1x02, Season 1): a season pack named like a movie becomes a show. A movie
+        match TMDB found meanwhile was for the wrong kind: it goes, and is looked up again."""
+        if not media["type_detected"] or media["type"] != "movie":
+            return media
+        if await asyncio.to_thread(detect_type, name, [f.path for f in files]) != "tv":
+            return media
+        values = {Media.type: "tv", Media.tmdb_id: None, Media.imdb_id: None, Media.overview: None,
+                  Media.certification: None, Media.runtime: None, Media.genres: "[]"}  # fmt: skip
         await Media.update(values).where(Media.id == media["id"])
-        return {**media, "title": title, "year": release.year, "type": kind}
+        log.info("%s is a show after all (its file names say so)", media["id"])
+        return {**media, **{column._meta.name: value for column, value in values.items()}}
 
     async def _map_movie(self, media: dict[str, Any], video: TorrentFile) -> None:
         planned = layout.virtual(layout.movie_file(media["title"], media["year"], PurePosixPath(video.path).suffix))

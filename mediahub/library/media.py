@@ -247,6 +247,7 @@ class Library:
                     id=new_id(),
                     profile=self.profile_id,
                     type=media_type,
+                    type_detected=request.type is None,
                     title=title or magnet.display_name or magnet.infohash,
                     year=request.year if request.year is not None else (release.year if release else None),
                     overview=request.overview,
