@@ -158,6 +158,7 @@ class Hub:
             images_dir=self.settings.images_dir,
             add_lock=self._add_lock,
             find_show=self.enricher.find_show if self.enricher else None,
+            live_status=self.engine.status if self.engine else None,
         )
 
     @property

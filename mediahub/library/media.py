@@ -21,6 +21,7 @@ from mediahub.errors import BadRequest, NotFound
 from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentHolderLeft, TorrentReleased
 from mediahub.ids import iso, new_id, utcnow
 from mediahub.library import playback
+from mediahub.library.progress import summarise
 from mediahub.library.status import (
     PROGRESS_SQL,
     STATUS_RANK_SQL,
@@ -43,6 +44,7 @@ from mediahub.library.views import (
 )
 from mediahub.metadata.release import detect_type, parse_release
 from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
+from mediahub.torrents.models import TorrentStatus
 from mediahub.torrents.paths import without_format_characters
 
 MEDIA_TYPES = ("movie", "tv")
@@ -68,6 +70,8 @@ _LIST = (
 
 # (title, year) -> TMDB id of that show, or None; bounded in time (the enricher's find_show).
 FindShow = Callable[[str, int | None], Awaitable[int | None]]
+# info-hash -> the engine's live status of that torrent, None when it is not running.
+LiveStatus = Callable[[str], TorrentStatus | None]
 
 
 class Added(msgspec.Struct):
@@ -86,12 +90,14 @@ class Library:
         images_dir: Path,
         add_lock: asyncio.Lock,
         find_show: FindShow | None = None,
+        live_status: LiveStatus | None = None,
     ) -> None:
         self.profile_id = profile_id
         self._bus = bus
         self._images_dir = images_dir
         self._add_lock = add_lock
         self._find_show = find_show
+        self._live_status = live_status or (lambda infohash: None)
 
     # ---- reading ---------------------------------------------------------------------
 
@@ -125,6 +131,7 @@ class Library:
         row = await self._row(media_id)
         downloads = (await torrents_by_media(media_id)).get(media_id, [])
         position = await playback.read(media_id, "") if row["type"] == "movie" else None
+        live = summarise(downloads, [self._live_status(d["infohash"]) for d in downloads], row["file_path"])
         first = downloads[0] if downloads else None
         detail = MediaDetail(
             id=row["id"],
@@ -150,6 +157,8 @@ class Library:
             play_position=position.position if position else 0.0,
             play_duration=position.duration if position else None,
             error=next((d["error"] for d in downloads if d["status"] == "error"), None),
+            peers=live.peers,
+            stalled_since=live.stalled_since,
         )
         if row["type"] == "tv":
             detail.season_count = row["season_count"]

@@ -25,6 +25,7 @@ from typing import Any
 import libtorrent as lt
 import msgspec
 
+from mediahub.ids import utcnow
 from mediahub.settings import Settings
 from mediahub.torrents.errors import MetadataPending, TorrentNotFound, TorrentStartFailed
 from mediahub.torrents.events import EventBus, EventStream
@@ -251,7 +252,7 @@ class TorrentEngine:
         if params.ti is not None:  # restored with its metadata: no metadata alert will come
             await self._load_metadata(torrent)
         st = await _blocking(torrent.handle.status, 0)
-        torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
+        _set_status(torrent, status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes))
         return torrent.status
 
     async def remove(self, infohash: str, *, delete_files: bool) -> None:
@@ -280,7 +281,7 @@ class TorrentEngine:
     def pause(self, infohash: str) -> None:
         torrent = self._get(infohash)
         torrent.handle.pause()
-        torrent.status = msgspec.structs.replace(torrent.status, paused=True, download_rate=0, upload_rate=0)
+        _set_status(torrent, msgspec.structs.replace(torrent.status, paused=True, download_rate=0, upload_rate=0))
         self._request_save(torrent)
 
     def resume(self, infohash: str) -> None:
@@ -292,7 +293,7 @@ class TorrentEngine:
         # the magnet's own peers, which for a private swarm are all there is.
         for peer in torrent.peers:
             torrent.handle.connect_peer(peer)
-        torrent.status = msgspec.structs.replace(torrent.status, paused=False, error=None)
+        _set_status(torrent, msgspec.structs.replace(torrent.status, paused=False, error=None))
         self._request_save(torrent)
 
     def status(self, infohash: str) -> TorrentStatus | None:
@@ -474,7 +475,7 @@ class TorrentEngine:
         st = await _blocking(torrent.handle.status, 0)
         if torrent.removed:
             return
-        torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
+        _set_status(torrent, status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes))
         if torrent.status.finished:
             self._bus.publish(TorrentFinished(torrent.infohash))
             self._request_save(torrent)
@@ -573,7 +574,7 @@ class TorrentEngine:
         for st in alert.status:
             torrent = self._find(st.info_hashes)
             if torrent is not None and not torrent.removed:
-                torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
+                _set_status(torrent, status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes))
                 self._bus.publish(StatusUpdated(torrent.infohash, torrent.status))
 
     def _on_error(self, alert: lt.torrent_error_alert | lt.file_error_alert) -> None:
@@ -582,7 +583,7 @@ class TorrentEngine:
             log.warning("torrent %s failed: %s", torrent.infohash, alert.message())
             where = "Disk error while downloading" if isinstance(alert, lt.file_error_alert) else "The download failed"
             message = f"{where}: {alert.error.message()}."
-            torrent.status = msgspec.structs.replace(torrent.status, error=message)
+            _set_status(torrent, msgspec.structs.replace(torrent.status, error=message))
             self._bus.publish(TorrentFailed(torrent.infohash, message))
 
     def _on_resume_data(self, alert: lt.save_resume_data_alert) -> None:
@@ -625,6 +626,12 @@ class TorrentEngine:
     def _on_listening(self, alert: lt.listen_succeeded_alert) -> None:
         if alert.socket_type == lt.listen_succeeded_alert_socket_type_t.tcp:
             self._listen_port = alert.port
+
+
+def _set_status(torrent: _Torrent, status: TorrentStatus) -> None:
+    """A new status, stamped with since when the torrent has been waiting for peers (this run)."""
+    since = (torrent.status.stalled_since or utcnow()) if status.waiting_for_peers else None
+    torrent.status = msgspec.structs.replace(status, stalled_since=since)
 
 
 async def _blocking(call: Any, *args: Any) -> Any:
