@@ -115,6 +115,7 @@ class _Torrent:
     pieces: PieceTracker | None = None
     unsaved_pieces: int = 0
     dirty: bool = False
+    loading_metadata: bool = False
     finish_pending: bool = False
     saves_pending: int = 0
     removed: bool = False
@@ -451,7 +452,15 @@ class TorrentEngine:
                         self._request_save(torrent)
                 next_save = now + self._resume_interval
 
+    async def _load_metadata_if_known(self, torrent: _Torrent) -> None:
+        st = await _blocking(torrent.handle.status, 0)
+        if st.has_metadata:
+            await self._load_metadata(torrent)
+
     async def _load_metadata(self, torrent: _Torrent) -> None:
+        if torrent.loading_metadata or torrent.pieces is not None:
+            return  # a dropped-alerts check and the metadata alert may both ask
+        torrent.loading_metadata = True
         layout = await _blocking(_Layout.read, torrent.handle)
         if torrent.removed:
             return
@@ -617,11 +626,23 @@ class TorrentEngine:
         log.warning("resume data rejected, rechecking files: %s", alert.message())
 
     def _on_alerts_dropped(self, alert: lt.alerts_dropped_alert) -> None:
-        # A lost piece_finished alert would leave a reader waiting: re-read who has what.
-        log.warning("libtorrent dropped alerts (queue full); re-reading piece states")
+        """The alert queue overflowed, so any alert may be lost: ask libtorrent again for
+        everything we wait on (metadata, verified pieces, piece reads, the finish, saves)."""
+        log.warning("libtorrent dropped alerts (queue full); asking again for what they would have said")
         for torrent in self._torrents.values():
-            if torrent.pieces is not None:
-                self._spawn(self._snapshot_pieces(torrent))
+            if torrent.removed or torrent.infohash in self._adding:
+                continue
+            if torrent.pieces is None:
+                self._spawn(self._load_metadata_if_known(torrent))
+                continue
+            self._spawn(self._snapshot_pieces(torrent))
+            torrent.pieces.read_again()
+            if not torrent.status.finished:  # a finish is announced after a cache flush
+                torrent.finish_pending = True
+                torrent.handle.flush_cache()
+            if torrent.saves_pending:
+                torrent.saves_pending = 0
+                self._request_save(torrent)
 
     def _on_listening(self, alert: lt.listen_succeeded_alert) -> None:
         if alert.socket_type == lt.listen_succeeded_alert_socket_type_t.tcp:

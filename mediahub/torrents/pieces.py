@@ -23,6 +23,9 @@ import libtorrent as lt
 from mediahub.torrents.errors import TorrentNotFound
 
 CACHE_BYTES = 8 * 1024 * 1024
+# libtorrent answers a read_piece in milliseconds; its answer (an alert) can be lost when the
+# alert queue overflows. A read waits this long, then asks again on the next try.
+READ_TIMEOUT = 20.0
 
 
 class PieceTracker:
@@ -78,7 +81,18 @@ class PieceTracker:
             future.add_done_callback(_consume_exception)
             self._reads[piece] = future
             self.handle.read_piece(piece)
-        return await asyncio.shield(future)  # one reader giving up must not fail the others
+        try:
+            async with asyncio.timeout(READ_TIMEOUT):
+                return await asyncio.shield(future)  # one reader giving up must not fail the others
+        except TimeoutError:
+            if self._reads.get(piece) is future:
+                del self._reads[piece]  # the next read asks libtorrent again
+            raise
+
+    def read_again(self) -> None:
+        """Ask libtorrent again for every piece a reader waits for: its answer may have been lost."""
+        for piece in self._reads:
+            self.handle.read_piece(piece)
 
     def piece_read(self, piece: int, data: bytes, error: str | None) -> None:
         """libtorrent answered a `read_piece` (from the engine's read_piece_alert handler)."""
