@@ -23,8 +23,9 @@ import libtorrent as lt
 from mediahub.torrents.errors import TorrentNotFound
 
 CACHE_BYTES = 8 * 1024 * 1024
-# libtorrent answers a read_piece in milliseconds; its answer (an alert) can be lost when the
-# alert queue overflows. A read waits this long, then asks again on the next try.
+# libtorrent answers a read_piece or have_piece in milliseconds; a read_piece's answer (an
+# alert) can be lost when the alert queue overflows. A read waits this long, then asks again
+# on the next try.
 READ_TIMEOUT = 20.0
 
 
@@ -63,9 +64,11 @@ class PieceTracker:
             return
         event = self._waiters.setdefault(piece, asyncio.Event())
         # Registered before asking libtorrent, so a piece finishing in between still wakes us.
-        if await asyncio.to_thread(self._ask_have, piece):
-            self.mark([piece])
         async with asyncio.timeout(timeout):
+            async with asyncio.timeout(READ_TIMEOUT):  # the tighter of the two wins
+                have = await asyncio.to_thread(self._ask_have, piece)
+            if have:
+                self.mark([piece])
             await event.wait()
         self._check_open()
 
