@@ -461,7 +461,11 @@ class TorrentEngine:
         if torrent.loading_metadata or torrent.pieces is not None:
             return  # a dropped-alerts check and the metadata alert may both ask
         torrent.loading_metadata = True
-        layout = await _blocking(_Layout.read, torrent.handle)
+        try:
+            layout = await _blocking(_Layout.read, torrent.handle)
+        except BaseException:
+            torrent.loading_metadata = False  # the next metadata or dropped-alerts check tries again
+            raise
         if torrent.removed:
             return
         for index, path in layout.renames:
