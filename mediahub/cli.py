@@ -22,8 +22,9 @@ import httpx
 import msgspec
 
 from mediahub.api.client import raise_for_error
-from mediahub.display import human_size
+from mediahub.display import NO_PEERS, human_size
 from mediahub.errors import MediahubError
+from mediahub.library.views import ACTIVE_STATUSES
 from mediahub.settings import Settings, SettingsError, help_text
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -131,7 +132,10 @@ async def cmd_ls(backend: Backend, args: argparse.Namespace) -> None:
         return
     print(f"{'ID':<16}  {'TYPE':<5}  {'STATUS':<11}  {'PROGRESS':>8}  TITLE")
     for item in items:
-        print(f"{item['id']:<16}  {item['type']:<5}  {item['status']:<11}  {item['progress']:>7.1f}%  {_title(item)}")
+        line = f"{item['id']:<16}  {item['type']:<5}  {item['status']:<11}  {item['progress']:>7.1f}%  {_title(item)}"
+        if item["status"] in ACTIVE_STATUSES and (await backend.progress(item["id"])).get("stalledSince"):
+            line += f"  ({NO_PEERS})"
+        print(line)
 
 
 async def cmd_watch(backend: Backend, args: argparse.Namespace) -> None:
@@ -168,7 +172,9 @@ async def cmd_profiles(backend: Backend, args: argparse.Namespace) -> None:
 def render_progress(p: dict[str, Any], width: int = 30) -> str:
     filled = round(width * p["progress"] / 100)
     line = f"[{'#' * filled}{'.' * (width - filled)}] {p['progress']:5.1f}%  {p['status']}"
-    if p.get("downloadSpeed") is not None:
+    if p.get("stalledSince"):
+        line += f"  {NO_PEERS}"
+    elif p.get("downloadSpeed") is not None:
         line += f"  {human_size(p['downloadSpeed'])}/s  {p.get('peers', 0)} peers"
     return line
 

@@ -10,3 +10,6 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} TB"
+
+
+NO_PEERS = "no peers yet"  # a queued download nobody seeds (progress `stalledSince`)

@@ -26,6 +26,7 @@ import httpx
 import uvicorn
 from piccolo.engine.base import Engine
 
+from mediahub.datadir import DataDirBusy, DataDirLock
 from mediahub.db.engine import close_database, open_database
 from mediahub.db.tables import Media
 from mediahub.events import EventBus
@@ -72,6 +73,13 @@ class Hub:
         s = self.settings
         for directory in (s.data_dir, s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
             directory.mkdir(parents=True, exist_ok=True)
+        lock = DataDirLock(s.data_dir)
+        try:
+            await asyncio.to_thread(lock.acquire)  # before anything reads the data dir or starts the engine
+        except DataDirBusy as exc:
+            log.error("%s", exc.message)
+            raise
+        self._closers.append(lambda: asyncio.to_thread(lock.release))  # runs last
         self.db = await open_database(s.database_url)
         self._closers.append(lambda: close_database(self.db))
         await self.profiles.bootstrap(s.owner_token, s.owner_token_file)
@@ -169,6 +177,7 @@ class Hub:
             images_dir=self.settings.images_dir,
             add_lock=self._add_lock,
             find_show=self.enricher.find_show if self.enricher else None,
+            live_status=self.engine.status if self.engine else None,
         )
 
     @property

@@ -152,6 +152,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "the TMDB image host",
         ),
     ] = None
+    magnet_hosts: Annotated[
+        tuple[str, ...],
+        Setting(
+            _host_list,
+            "hosts a magnet's trackers (`tr=`), web seeds (`ws=`) and peers (`x.pe=`) may point to, with the syntax"
+            " and exact-name rule of IMAGE_HOSTS: a loopback, private or link-local target only when listed by exact"
+            " name (`*,192.168.1.20` keeps public ones and adds a LAN tracker); anything else is dropped from the"
+            " torrent with a log line, at every start too. Peers found through DHT or local discovery are not affected",
+            "`*`: any host whose addresses are all public",
+        ),
+    ] = ("*",)
     stream_wait: Annotated[
         float, Setting(_positive_float, "seconds a stream waits for its first bytes before answering 202")
     ] = 10.0

@@ -15,7 +15,8 @@ from mediahub.torrents.models import StatusUpdated
 
 async def main(data_dir: str, save_path: str, link: str) -> None:
     settings = Settings(
-        data_dir=Path(data_dir), torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False
+        data_dir=Path(data_dir), torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False,
+        magnet_hosts=("127.0.0.1",),
     )
     magnet = parse_magnet(link)
     async with TorrentEngine(settings) as engine, engine.subscribe(magnet.infohash, (StatusUpdated,)) as events:

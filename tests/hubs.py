@@ -49,7 +49,8 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
-    """Settings for a loopback-only hub: no DHT/LSD/UPnP, an ephemeral port, a known owner token."""
+    """Settings for a loopback-only hub: no DHT/LSD/UPnP, an ephemeral port, a known owner token,
+    and the loopback seeder (tests/swarm.py) listed as a host magnets may name."""
     values: dict[str, object] = dict(
         data_dir=data_dir,
         database_url=database_url,
@@ -58,6 +59,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         torrent_dht=False,
         torrent_lsd=False,
         torrent_upnp=False,
+        magnet_hosts=("127.0.0.1",),
         stream_wait=5.0,
     )
     values.update(overrides)

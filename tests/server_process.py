@@ -44,7 +44,8 @@ def free_port() -> int:
 
 
 def loopback_env(data_dir: Path) -> dict[str, str]:
-    """The environment without anyone's MEDIAHUB_* settings, plus a loopback-only torrent session."""
+    """The environment without anyone's MEDIAHUB_* settings, plus a loopback-only torrent session
+    that may reach the loopback seeder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAHUB_")}
     env.update(
         MEDIAHUB_DATA_DIR=str(data_dir),
@@ -52,6 +53,7 @@ def loopback_env(data_dir: Path) -> dict[str, str]:
         MEDIAHUB_TORRENT_DHT="0",
         MEDIAHUB_TORRENT_LSD="0",
         MEDIAHUB_TORRENT_UPNP="0",
+        MEDIAHUB_MAGNET_HOSTS="127.0.0.1",
     )
     return env
 

@@ -161,15 +161,57 @@ class Swarm:
         return seed
 
 
-def build_info(name: str, files: list[tuple[list[str], bytes]], piece_length: int = 16 * 1024) -> dict[bytes, Any]:
-    """A v1 multi-file info dict with whatever path components you give it (even hostile)."""
+class Recorder:
+    """A listener on 127.0.0.2 that notes the first bytes of every connection and answers
+    HTTP 404: a tracker, web seed or peer the engine must never reach. Not on the seeder's
+    127.0.0.1: libtorrent keeps one peer per IP, and would drop one of the two.
+
+        async with Recorder() as target: ... target.address ... assert target.seen == []
+    """
+
+    HOST = "127.0.0.2"
+
+    def __init__(self) -> None:
+        self.seen: list[bytes] = []
+        self.address = ""
+
+    async def __aenter__(self) -> Recorder:
+        self._server = await asyncio.start_server(self._on_connection, self.HOST, 0)
+        self.address = f"{self.HOST}:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            self.seen.append(await asyncio.wait_for(reader.read(200), 5))
+            writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            self.seen.append(b"")
+        finally:
+            writer.close()
+
+
+def build_info(
+    name: str,
+    files: list[tuple[list[str], bytes]],
+    piece_length: int = 16 * 1024,
+    symlinks: list[tuple[list[str], list[str]]] = (),  # type: ignore[assignment]
+) -> dict[bytes, Any]:
+    """A v1 multi-file info dict with whatever path components you give it (even hostile),
+    plus BEP 47 symlink entries (path, target path), which hold no data."""
     blob = b"".join(data for _, data in files)
     pieces = b"".join(hashlib.sha1(blob[i : i + piece_length]).digest() for i in range(0, len(blob), piece_length))
+    links = [{b"length": 0, b"attr": b"l", b"path": [p.encode() for p in path], b"symlink path": [t.encode() for t in target]}
+             for path, target in symlinks]  # fmt: skip
     return {
         b"name": name.encode(),
         b"piece length": piece_length,
         b"pieces": pieces,
-        b"files": [{b"length": len(data), b"path": [part.encode() for part in path]} for path, data in files],
+        b"files": [{b"length": len(data), b"path": [part.encode() for part in path]} for path, data in files] + links,
     }
 
 

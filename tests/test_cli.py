@@ -37,7 +37,7 @@ def test_add_then_ls_shows_the_item(server):
     assert listing.returncode == 0, listing.stderr
     header, row = listing.stdout.strip().splitlines()
     assert header.split() == ["ID", "TYPE", "STATUS", "PROGRESS", "TITLE"]
-    assert row.split()[:3] == [media_id, "movie", "added"] and row.endswith("Sintel (2010)")
+    assert row.split()[:3] == [media_id, "movie", "added"] and row.endswith("Sintel (2010)  (no peers yet)")
 
     again = remote(server, "add", magnet(name="The.Wire.S01E01.720p.mkv"), "--type", "tv")
     assert again.returncode == 0, again.stderr

@@ -14,8 +14,8 @@ import pytest
 
 from mediahub.settings import Settings
 from mediahub.torrents.engine import TorrentEngine
-from mediahub.torrents.errors import TorrentNotFound
-from mediahub.torrents.magnet import parse_magnet
+from mediahub.torrents.errors import TorrentNotFound, TorrentStartFailed
+from mediahub.torrents.magnet import Magnet, parse_magnet
 from mediahub.torrents.models import MetadataReceived, PieceFinished, TorrentFinished
 from tests.swarm import Swarm, build_info, until
 
@@ -26,7 +26,8 @@ KIB, MIB = 1024, 1024 * 1024
 
 def engine_settings(data_dir: Path) -> Settings:
     return Settings(
-        data_dir=data_dir, torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False
+        data_dir=data_dir, torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False,
+        magnet_hosts=("127.0.0.1",),
     )
 
 
@@ -283,3 +284,15 @@ async def test_seeder_vanishes_and_comes_back(engine: TorrentEngine, swarm: Swar
     seed.start(connect_to=[engine.listen_port])
     await wait_finished(engine, infohash)
     assert (tmp_path / "dl" / "flaky.mkv").read_bytes() == data
+
+
+async def test_an_add_libtorrent_reads_differently_fails_without_holding_up_the_next(engine: TorrentEngine, tmp_path: Path):
+    ours, theirs = secrets.token_hex(20), secrets.token_hex(20)
+    disagreeing = Magnet(infohash=ours, display_name=None, trackers=(), peers=(), link=f"magnet:?xt=urn:btih:{theirs}")
+    with pytest.raises(TorrentStartFailed, match="another info-hash"):
+        async with asyncio.timeout(10):
+            await engine.add(disagreeing, tmp_path / "dl")
+    assert engine.torrents() == []
+    async with asyncio.timeout(10):
+        status = await engine.add(parse_magnet(f"magnet:?xt=urn:btih:{theirs}"), tmp_path / "dl")
+    assert status.infohash == theirs and [t.infohash for t in engine.torrents()] == [theirs]

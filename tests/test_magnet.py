@@ -20,7 +20,7 @@ V2 = "d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb"
         (f"magnet:?xt=urn:btih:{HEX.upper()}", HEX, None, (), ()),
         (f"magnet:?xt=urn:btih:{B32}", HEX, None, (), ()),
         (f"magnet:?xt=urn:btih:{B32.lower()}", HEX, None, (), ()),
-        (f"  MAGNET:?XT=URN:BTIH:{HEX}\n", HEX, None, (), ()),
+        (f"  magnet:?xt=urn:btih:{HEX}\n", HEX, None, (), ()),
         (f"magnet:?xt=urn:btmh:1220{V2}", V2, None, (), ()),
         (f"magnet:?xt=urn:btmh:1220{V2}&xt=urn:btih:{HEX}", HEX, None, (), ()),
         (f"magnet:?xt.1=urn:btih:{HEX}&xt.2=urn:btmh:1220{V2}", HEX, None, (), ()),
@@ -62,6 +62,14 @@ def test_valid_magnets(link: str, infohash: str, name: str | None, trackers: tup
         (f"magnet:?xt=urn:btmh:1114{V2}", "v2 info-hash"),
         (f"magnet:?xt=urn:btmh:1220{V2[:-2]}", "v2 info-hash"),
         (f"magnet:?xt=urn:btih:{HEX}&tr=" + "a" * MAX_MAGNET_LENGTH, "too long"),
+        # Ours would read these; libtorrent, which parses the link again when it adds it, does not.
+        (f"MAGNET:?XT=URN:BTIH:{HEX}", "BitTorrent cannot use this magnet link"),
+        (f"magnet:?xt=URN:BTIH:{HEX}", "BitTorrent cannot use this magnet link"),
+        (f"magnet:?xt=urn:btih:{HEX}%20", "BitTorrent cannot use this magnet link"),
+        (f"magnet:?xt=%20urn:btih:{HEX}", "BitTorrent cannot use this magnet link"),
+        (f"magnet:?&&xt=urn:btih:{HEX}", "BitTorrent cannot use this magnet link"),
+        (f"magnet:?xt=urn:btih:{HEX}&xt=urn:btih:{'0' * 40}", "more than one torrent"),
+        (f"magnet:?xt=urn:btih:{'0' * 40}", "all zeros"),
     ],
 )
 def test_invalid_magnets(link: str, message: str) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mediahub.db.tables import Download, SchemaVersion
+from mediahub.db.tables import Download, Media, SchemaVersion
 from mediahub.hub import Hub
 from tests.hubs import OWNER_TOKEN, make_settings, magnet
 
@@ -48,3 +48,19 @@ async def test_a_database_from_before_per_profile_pauses_is_upgraded(tmp_path: P
         assert listed == {paused: "paused", running: "added"}
         assert (await http.post(f"/api/media/{paused}/resume")).status_code == 204
         assert (await http.get(f"/api/media/{paused}/progress")).json()["status"] == "added"
+
+
+async def test_a_database_from_before_detected_types_is_upgraded(tmp_path: Path, database_url: str) -> None:
+    """Schema 7 notes whether a type was guessed: items from before keep theirs, unless still unnamed."""
+    settings = make_settings(tmp_path / "data", database_url)
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        named = (await http.post("/api/media", json={"magnetLink": magnet()})).json()["id"]
+        unnamed = (await http.post("/api/media", json={"magnetLink": f"magnet:?xt=urn:btih:{'e' * 40}"})).json()["id"]
+        await Media.raw("ALTER TABLE media DROP COLUMN type_detected")  # back to schema 6
+        await SchemaVersion.delete().where(SchemaVersion.version == 7)
+
+    async with Hub.open(settings):
+        rows = await Media.select(Media.id, Media.type, Media.type_detected)
+        assert {r["id"]: (r["type"], r["type_detected"]) for r in rows} == {
+            named: ("movie", False), unnamed: ("movie", True)}

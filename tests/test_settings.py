@@ -20,6 +20,7 @@ def test_defaults_work_with_an_empty_environment() -> None:
     assert settings.torrent_dht and settings.torrent_lsd and settings.torrent_upnp
     assert settings.tmdb_api_key is None
     assert settings.image_hosts == ("image.tmdb.org",)
+    assert settings.magnet_hosts == ("*",)
     assert settings.stream_wait == 10.0 and settings.max_transcodes == 2
 
 
@@ -37,6 +38,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "MEDIAHUB_TMDB_BASE_URL": "http://127.0.0.1:9/3/",
             "MEDIAHUB_TMDB_IMAGE_BASE_URL": "http://127.0.0.1:9/t/p",
             "MEDIAHUB_IMAGE_HOSTS": "127.0.0.1, Example.org",
+            "MEDIAHUB_MAGNET_HOSTS": "*, tracker.lan:6969",
             "MEDIAHUB_STREAM_WAIT": "2.5",
             "MEDIAHUB_MAX_TRANSCODES": "4",
         }
@@ -47,6 +49,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert not (settings.torrent_dht or settings.torrent_lsd or settings.torrent_upnp)
     assert settings.tmdb_base_url == "http://127.0.0.1:9/3"
     assert settings.image_hosts == ("127.0.0.1", "example.org")
+    assert settings.magnet_hosts == ("*", "tracker.lan:6969")
     assert settings.stream_wait == 2.5 and settings.max_transcodes == 4
 
 
@@ -62,6 +65,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         ("MEDIAHUB_TMDB_BASE_URL", "ftp://example.org"),
         ("MEDIAHUB_OWNER_TOKEN", "short"),
         ("MEDIAHUB_IMAGE_HOSTS", "http://evil/path"),
+        ("MEDIAHUB_MAGNET_HOSTS", "udp://tracker/announce"),
     ],
 )
 def test_bad_value_names_the_variable(name: str, value: str) -> None:

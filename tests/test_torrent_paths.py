@@ -56,7 +56,8 @@ def test_join_inside_refuses_escapes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("AC/DC", "AC_DC"), ("..", None), ("a\\..\\b", "a_.._b"), ("  ", None), ("Title.", "Title"), ("nul", "_nul")],
+    [("AC/DC", "AC_DC"), ("..", None), ("a\\..\\b", "a_.._b"), ("  ", None), ("Title.", "Title"), ("nul", "_nul"),
+     ("\u202eevil\u200b.mp4", "evil.mp4"), ("\u2066\u202e", None)],
 )
 def test_safe_name_is_always_one_component(raw: str, expected: str | None) -> None:
     assert safe_name(raw) == expected

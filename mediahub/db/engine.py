@@ -46,12 +46,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Browser sessions (table browser_session): sign-in clears out the expired ones by this.
         "CREATE INDEX IF NOT EXISTS browser_session_expires ON browser_session (expires_at)",
     ),
+    7: (
+        # media.type_detected: items from before keep their type, but for those still named by
+        # their info-hash, whose type the file names always decided.
+        "UPDATE media SET type_detected = TRUE WHERE title IN (SELECT infohash FROM download WHERE download.media = media.id)",
+    ),
 }
 
 # Columns a version added: `create_table` makes them on a new database, an older one gets
 # them before that version's statements run. {version: [(table, column, definition)]}
 ADDED_COLUMNS: dict[int, list[tuple[str, str, str]]] = {
     3: [("download", "paused", "BOOLEAN NOT NULL DEFAULT FALSE")],
+    7: [("media", "type_detected", "BOOLEAN NOT NULL DEFAULT FALSE")],
 }
 
 

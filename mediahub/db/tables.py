@@ -56,6 +56,8 @@ class Media(Table, tablename="media"):
     id = Varchar(length=32, primary_key=True)
     profile = ForeignKey(Profile, on_delete=OnDelete.cascade, index=True)
     type = Varchar(length=8)
+    # Guessed from the magnet's name, not given: the torrent's file names may still correct it.
+    type_detected = Boolean(default=False)
     title = Text()
     year = Integer(null=True, default=None)
     overview = Text(null=True, default=None)

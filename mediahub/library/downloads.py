@@ -48,11 +48,11 @@ from mediahub.library.views import ACTIVE_STATUSES
 from mediahub.metadata.release import EpisodeFile, detect_type, parse_release
 from mediahub.settings import Settings
 from mediahub.torrents.engine import TorrentEngine
-from mediahub.torrents.errors import TorrentNotFound
+from mediahub.torrents.errors import TorrentNotFound, TorrentStartFailed
 from mediahub.torrents.events import EventStream
-from mediahub.torrents.magnet import parse_magnet
+from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
 from mediahub.torrents.models import StatusUpdated, TorrentFailed, TorrentFile, TorrentFinished, TorrentStatus
-from mediahub.torrents.paths import join_inside
+from mediahub.torrents.paths import join_inside, without_format_characters
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +168,25 @@ class Downloads:
         await self._apply_pauses(event.infohash)  # a new holder wants a torrent the others paused
 
     async def _start(self, infohash: str, magnet_link: str) -> None:
+        """Add the torrent to the engine; one that cannot start fails its items, nothing else
+        (a row stored by an older version with a magnet we now refuse must not stop a start)."""
         row = await Torrent.select(Torrent.status).where(Torrent.infohash == infohash).first()
         paused = row is not None and row["status"] == "paused"
         save_path = join_inside(self.settings.downloads_dir, infohash)
-        await self.engine.add(parse_magnet(magnet_link), save_path, paused=paused)
+        try:
+            await self.engine.add(parse_magnet(magnet_link), save_path, paused=paused)
+        except (InvalidMagnet, TorrentStartFailed) as exc:
+            await self._fail_start(infohash, str(exc))
+            return
+        except Exception as exc:
+            log.exception("torrent %s could not start", infohash)
+            await self._fail_start(infohash, f"The download could not start: {_reason(exc)}.")
+            return
         self._spawn(self._prepare_when_known(infohash))
+
+    async def _fail_start(self, infohash: str, message: str) -> None:
+        log.warning("torrent %s could not start: %s", infohash, message)
+        await self._set(infohash, status="error", error=message)
 
     async def _prepare_when_known(self, infohash: str) -> None:
         try:
@@ -314,7 +328,8 @@ class Downloads:
             media = await Media.select().where(Media.id == download["media"]).first()
             if media is None:
                 continue
-            media = await self._name_unnamed(media, infohash, name, files)
+            media = await self._name_unnamed(media, infohash, name)
+            media = await self._detect_type_again(media, download["name"] or name, files)
             hint = download["name"] or name or media["title"]
             selection = await asyncio.to_thread(select, files, media["type"], hint)
             wanted |= selection.wanted
@@ -325,17 +340,30 @@ class Downloads:
                 await self._map_show(media, download["id"], selection.episodes)
         return wanted, videos
 
-    async def _name_unnamed(
-        self, media: dict[str, Any], infohash: str, name: str | None, files: tuple[TorrentFile, ...]
-    ) -> dict[str, Any]:
-        """An item added from a magnet without a name gets one (and its type) from the torrent."""
+    async def _name_unnamed(self, media: dict[str, Any], infohash: str, name: str | None) -> dict[str, Any]:
+        """An item added from a magnet without a name gets one from the torrent."""
         if media["title"] != infohash or not name:
             return media
         release = parse_release(name)
-        kind = await asyncio.to_thread(detect_type, name, [f.path for f in files]) or media["type"]
-        values = {Media.title: release.title or name, Media.year: release.year, Media.type: kind}
+        title = release.title or without_format_characters(name).strip() or infohash
+        await Media.update({Media.title: title, Media.year: release.year}).where(Media.id == media["id"])
+        return {**media, "title": title, "year": release.year}
+
+    async def _detect_type_again(
+        self, media: dict[str, Any], name: str | None, files: tuple[TorrentFile, ...]
+    ) -> dict[str, Any]:
+        """A type guessed from the magnet's name alone gets a second look at the file names
+        (S01E02, 1x02, Season 1): a season pack named like a movie becomes a show. A movie
+        match TMDB found meanwhile was for the wrong kind: it goes, and is looked up again."""
+        if not media["type_detected"] or media["type"] != "movie":
+            return media
+        if await asyncio.to_thread(detect_type, name, [f.path for f in files]) != "tv":
+            return media
+        values = {Media.type: "tv", Media.tmdb_id: None, Media.imdb_id: None, Media.overview: None,
+                  Media.certification: None, Media.runtime: None, Media.genres: "[]"}  # fmt: skip
         await Media.update(values).where(Media.id == media["id"])
-        return {**media, "title": release.title or name, "year": release.year, "type": kind}
+        log.info("%s is a show after all (its file names say so)", media["id"])
+        return {**media, **{column._meta.name: value for column, value in values.items()}}
 
     async def _map_movie(self, media: dict[str, Any], video: TorrentFile) -> None:
         planned = layout.virtual(layout.movie_file(media["title"], media["year"], PurePosixPath(video.path).suffix))

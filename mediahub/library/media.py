@@ -21,6 +21,7 @@ from mediahub.errors import BadRequest, NotFound
 from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentHolderLeft, TorrentReleased
 from mediahub.ids import iso, new_id, utcnow
 from mediahub.library import playback
+from mediahub.library.progress import summarise
 from mediahub.library.status import (
     PROGRESS_SQL,
     STATUS_RANK_SQL,
@@ -43,6 +44,8 @@ from mediahub.library.views import (
 )
 from mediahub.metadata.release import detect_type, parse_release
 from mediahub.torrents.magnet import InvalidMagnet, parse_magnet
+from mediahub.torrents.models import TorrentStatus
+from mediahub.torrents.paths import without_format_characters
 
 MEDIA_TYPES = ("movie", "tv")
 MAX_TITLE = 500
@@ -67,6 +70,8 @@ _LIST = (
 
 # (title, year) -> TMDB id of that show, or None; bounded in time (the enricher's find_show).
 FindShow = Callable[[str, int | None], Awaitable[int | None]]
+# info-hash -> the engine's live status of that torrent, None when it is not running.
+LiveStatus = Callable[[str], TorrentStatus | None]
 
 
 class Added(msgspec.Struct):
@@ -85,12 +90,14 @@ class Library:
         images_dir: Path,
         add_lock: asyncio.Lock,
         find_show: FindShow | None = None,
+        live_status: LiveStatus | None = None,
     ) -> None:
         self.profile_id = profile_id
         self._bus = bus
         self._images_dir = images_dir
         self._add_lock = add_lock
         self._find_show = find_show
+        self._live_status = live_status or (lambda infohash: None)
 
     # ---- reading ---------------------------------------------------------------------
 
@@ -124,6 +131,7 @@ class Library:
         row = await self._row(media_id)
         downloads = (await torrents_by_media(media_id)).get(media_id, [])
         position = await playback.read(media_id, "") if row["type"] == "movie" else None
+        live = summarise(downloads, [self._live_status(d["infohash"]) for d in downloads], row["file_path"])
         first = downloads[0] if downloads else None
         detail = MediaDetail(
             id=row["id"],
@@ -149,6 +157,8 @@ class Library:
             play_position=position.position if position else 0.0,
             play_duration=position.duration if position else None,
             error=next((d["error"] for d in downloads if d["status"] == "error"), None),
+            peers=live.peers,
+            stalled_since=live.stalled_since,
         )
         if row["type"] == "tv":
             detail.season_count = row["season_count"]
@@ -229,7 +239,8 @@ class Library:
         release = parse_release(magnet.display_name) if magnet.display_name else None
         media_type = request.type or detect_type(magnet.display_name, []) or "movie"
         tmdb_id = request.tmdb_id
-        title = request.title or (release.title if release else None)
+        given_title = without_format_characters(request.title).strip() if request.title else None
+        title = given_title or (release.title if release else None)
         if tmdb_id is None and media_type == "tv" and title and self._find_show is not None:
             # A detected show may be one this profile has: look its TMDB id up (briefly) to merge.
             year = request.year if request.year is not None else (release.year if release else None)
@@ -245,8 +256,8 @@ class Library:
                     id=new_id(),
                     profile=self.profile_id,
                     type=media_type,
-                    title=request.title or (release.title if release and release.title else None)
-                    or magnet.display_name or magnet.infohash,
+                    type_detected=request.type is None,
+                    title=title or magnet.display_name or magnet.infohash,
                     year=request.year if request.year is not None else (release.year if release else None),
                     overview=request.overview,
                     genres=msgspec.json.encode(request.genres or []).decode(),

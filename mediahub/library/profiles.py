@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import msgspec
+from piccolo.engine.postgres import PostgresEngine
 
 from mediahub.db.tables import ApiToken, Profile
 from mediahub.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -22,6 +23,7 @@ from mediahub.ids import iso, new_id, utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_PROFILE_NAME = "Default"
+_BOOTSTRAP_LOCK = 0x6D65646961687562  # PostgreSQL advisory lock key ("mediahub")
 MAX_NAME_LENGTH = 100
 
 
@@ -67,20 +69,28 @@ class ProfileService:
         self._token_cache: dict[str, tuple[str, str | None]] = {}
 
     async def bootstrap(self, owner_token: str | None, token_file: Path) -> None:
-        """First start: create `Default` and the owner token; honour MEDIAHUB_OWNER_TOKEN."""
-        if await Profile.count() == 0:
-            await Profile.insert(Profile(id=new_id(), name=DEFAULT_PROFILE_NAME, created_at=utcnow()))
-            log.info("created profile %r", DEFAULT_PROFILE_NAME)
-        has_owner = await ApiToken.exists().where(ApiToken.is_owner == True)  # noqa: E712
-        if owner_token is not None:
-            if not await ApiToken.exists().where(ApiToken.token_hash == hash_token(owner_token)):
-                await ApiToken.delete().where(ApiToken.is_owner == True)  # noqa: E712
-                await self._insert_owner(owner_token)
-            return
-        if not has_owner:
-            token = generate_token()
-            await self._insert_owner(token)
-            await asyncio.to_thread(write_atomic, token_file, token + "\n", mode=SECRET_MODE, durable=True)
+        """First start: create `Default` and the owner token; honour MEDIAHUB_OWNER_TOKEN.
+
+        In one transaction that one process at a time runs (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+        an advisory lock), so processes starting together on one database create both once.
+        """
+        engine = Profile._meta.db
+        generated = None
+        async with engine.transaction():
+            if isinstance(engine, PostgresEngine):
+                await Profile.raw("SELECT pg_advisory_xact_lock({})", _BOOTSTRAP_LOCK)
+            if await Profile.count() == 0:
+                await Profile.insert(Profile(id=new_id(), name=DEFAULT_PROFILE_NAME, created_at=utcnow()))
+                log.info("created profile %r", DEFAULT_PROFILE_NAME)
+            if owner_token is not None:
+                if not await ApiToken.exists().where(ApiToken.token_hash == hash_token(owner_token)):
+                    await ApiToken.delete().where(ApiToken.is_owner == True)  # noqa: E712
+                    await self._insert_owner(owner_token)
+            elif not await ApiToken.exists().where(ApiToken.is_owner == True):  # noqa: E712
+                generated = generate_token()
+                await self._insert_owner(generated)
+        if generated is not None:
+            await asyncio.to_thread(write_atomic, token_file, generated + "\n", mode=SECRET_MODE, durable=True)
             log.warning("owner token written to %s", token_file)
 
     async def _insert_owner(self, token: str) -> None:

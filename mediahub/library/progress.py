@@ -2,7 +2,8 @@
 
 Live numbers (speeds, peers, bytes) come from the engine while a torrent is loaded; the
 database row gives the status and the last known figures otherwise. A show sums its
-downloads: bytes-weighted progress, summed speeds, the latest ETA.
+downloads: bytes-weighted progress, summed speeds, the latest ETA. A queued download nobody
+seeds says so: `peers: 0` and `stalledSince`, since when it has had no peer (null otherwise).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from mediahub.ids import iso
 from mediahub.library.status import combine_progress, combine_status
 from mediahub.library.views import ACTIVE_STATUSES, View
 from mediahub.torrents.models import TorrentStatus
@@ -31,6 +33,7 @@ class ProgressView(View):
     downloaded_bytes: int
     total_bytes: int | None
     eta: float | None
+    stalled_since: str | None
     error: str | msgspec.UnsetType = msgspec.UNSET
 
     @property
@@ -64,8 +67,17 @@ def summarise(torrents: Sequence[dict[str, Any]], live: Sequence[TorrentStatus |
         downloaded_bytes=sum(row["downloaded_bytes"] or 0 for row, _ in rows),
         total_bytes=sum(totals) if totals and all(totals) else None,
         eta=_eta(status, etas),
+        stalled_since=_stalled_since(status, live_now),
         error=error if status == "error" else msgspec.UNSET,
     )
+
+
+def _stalled_since(status: str, live: list[TorrentStatus]) -> str | None:
+    """When every running download of the item lost (or never had) its peers, the latest of those times."""
+    since = [s.stalled_since for s in live]
+    if status not in ACTIVE_STATUSES or not since or None in since:
+        return None
+    return iso(max(since))  # type: ignore[type-var]
 
 
 def _eta(status: str, etas: list[float | None]) -> float | None:

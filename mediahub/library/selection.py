@@ -48,6 +48,11 @@ def select(files: Sequence[TorrentFile], media_type: str, show_hint: str | None)
     videos = [f for f in files if is_video_file(f.path)]
     if not videos:
         raise NoVideo("This torrent contains no video file.")
+    # An empty file is nothing to play, and with no wanted byte libtorrent may never report
+    # the download finished: it would sit at 'downloading' for ever.
+    videos = [f for f in videos if f.size > 0]
+    if not videos:
+        raise NoVideo("This torrent's video file is empty (0 bytes).")
     subtitles = subtitle_files(files)
     if media_type == "movie":
         features = [f for f in videos if not is_sample_or_extra(f.path)] or videos

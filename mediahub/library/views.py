@@ -72,6 +72,8 @@ class MediaDetail(View):
     play_position: float
     play_duration: float | None
     error: str | None
+    peers: int = 0  # connected now, over the item's running downloads
+    stalled_since: str | None = None  # as in the progress view: queued, and no peer since then
     # Shows only (left out of a movie's JSON).
     season_count: int | None | msgspec.UnsetType = msgspec.UNSET
     episode_count: int | None | msgspec.UnsetType = msgspec.UNSET

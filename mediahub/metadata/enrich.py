@@ -233,8 +233,8 @@ class Enricher:
             changes[Media.title] = details.title
             if details.year is not None:
                 changes[Media.year] = details.year
-        if changes:
-            await Media.update(changes).where(Media.id == row["id"])
+        if changes:  # not if the file names made it a show meanwhile: this was a movie's match
+            await Media.update(changes).where((Media.id == row["id"]) & (Media.type == row["type"]))
         return await Media.select().where(Media.id == row["id"]).first()
 
     @staticmethod

@@ -2,10 +2,10 @@
 
 A client may hand us any `posterUrl`. Fetching it blindly lets anyone with a token make
 the server request internal addresses (Jellyfin's image-proxy hole). So a URL is fetched
-only when: the scheme is http(s); the host is in `settings.image_hosts`; every address the
-host resolves to is public, unless that exact host is listed (the operator vouches for
-it). URLs we build for TMDB's CDN also trust the configured `tmdb_image_base_url` host. We then connect to the address we checked, not a
-second DNS answer, and re-check every redirect hop. The body must fit the size cap and
+only when its scheme is http(s) and its host passes the address policy (`addresses.py`)
+with the list `settings.image_hosts`. URLs we build for TMDB's CDN also trust the configured
+`tmdb_image_base_url` host. We then connect to the address we checked, not a second DNS
+answer, and re-check every redirect hop. The body must fit the size cap and
 time cap and start with JPEG, PNG or WebP magic bytes.
 
 Content type: the stored file is always named `<kind>.jpg` (API.md's URL), but the bytes
@@ -15,11 +15,8 @@ bytes (`image_type`), never from the remote server's header, which we ignore.
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import logging
 import re
-import socket
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -27,13 +24,13 @@ from urllib.parse import urljoin, urlsplit
 import anyio
 import httpx
 
+from mediahub.addresses import AddressRefused, HostUnresolvable, allowed_addresses
 from mediahub.files import write_atomic
 from mediahub.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ImageKind = Literal["poster", "backdrop"]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IMAGE_KINDS: tuple[ImageKind, ...] = ("poster", "backdrop")
 # TMDB sizes: w500 is plenty for a poster card, w1280 for a backdrop behind a player.
 TMDB_SIZES: dict[ImageKind, str] = {"poster": "w500", "backdrop": "w1280"}
@@ -170,12 +167,12 @@ class ImageStore:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             raise ImageRejected("the image URL has a bad port") from None
-        allowed, explicit = _host_allowed(host, port, hosts)
-        if not allowed:
-            raise ImageRejected(f"images are not fetched from {host} (not in MEDIAHUB_IMAGE_HOSTS)")
-        addresses = await _resolve(host, port)
-        if not explicit and not all(is_public_address(a) for a in addresses):
-            raise ImageRejected(f"{host} resolves to a non-public address")
+        try:
+            addresses = await allowed_addresses(host, port, hosts, "MEDIAHUB_IMAGE_HOSTS")
+        except AddressRefused as exc:
+            raise ImageRejected(f"images are not fetched from there: {exc}") from None
+        except HostUnresolvable as exc:
+            raise ImageUnavailable(str(exc)) from None
         headers = {"Host": parts.netloc, "Accept": "image/jpeg,image/png,image/webp"}
         extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
         timeout = httpx.Timeout(10.0, connect=5.0)
@@ -206,68 +203,6 @@ class ImageStore:
         if image_type(data[:16]) is None:
             raise ImageRejected("the URL did not return a JPEG, PNG or WebP image")
         return data
-
-
-def _host_allowed(host: str, port: int, entries: tuple[str, ...]) -> tuple[bool, bool]:
-    """(allowed, explicitly listed). Entries: `host`, `host:port`, `[v6]`, `*.domain`, `*`.
-
-    Only an exact entry vouches for a non-public address; a wildcard never does.
-    """
-    allowed = False
-    for entry in entries:
-        name, entry_port = _split_entry(entry)
-        if entry_port is not None and entry_port != port:
-            continue
-        if name == host:
-            return True, True
-        if name == "*" or (name.startswith("*.") and host.endswith(name[1:])):
-            allowed = True
-    return allowed, False
-
-
-def _split_entry(entry: str) -> tuple[str, int | None]:
-    if entry.startswith("["):
-        name, _, rest = entry[1:].partition("]")
-        return name, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
-    name, sep, port = entry.rpartition(":")
-    if sep and port.isdigit() and ":" not in name:
-        return name, int(port)
-    return entry, None
-
-
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address `host` resolves to (a literal IP resolves to itself).
-
-    The caller checks them all, so a name answering one public and one private address
-    is refused.
-    """
-    try:
-        return [_unmapped(ipaddress.ip_address(host))]
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise ImageUnavailable(f"{host} could not be resolved") from None
-    addresses = [_unmapped(ipaddress.ip_address(info[4][0])) for info in infos]
-    if not addresses:
-        raise ImageUnavailable(f"{host} could not be resolved")
-    return addresses
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """Routable on the internet: not loopback, private, link-local, multicast or reserved."""
-    return address.is_global and not (
-        address.is_loopback or address.is_private or address.is_link_local
-        or address.is_multicast or address.is_reserved or address.is_unspecified
-    )
-
-
-def _unmapped(address: IPAddress) -> IPAddress:
-    """::ffff:10.0.0.1 is 10.0.0.1 as far as safety goes."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
 
 
 def _remove_folder(folder: Path) -> None:

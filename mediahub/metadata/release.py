@@ -20,6 +20,8 @@ from typing import Any, Literal
 import msgspec
 from guessit import guessit
 
+from mediahub.torrents.paths import without_format_characters
+
 MediaKind = Literal["movie", "tv"]
 
 VIDEO_EXTENSIONS = frozenset(
@@ -306,7 +308,7 @@ def _str_or_none(value: Any) -> str | None:
         return None
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
-    return str(value).strip() or None
+    return without_format_characters(str(value)).strip() or None
 
 
 def _with(release: Release, **changes: Any) -> Release:

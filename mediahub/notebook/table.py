@@ -13,7 +13,7 @@ from html import escape
 
 import ipywidgets as widgets
 
-from mediahub.display import human_size
+from mediahub.display import NO_PEERS, human_size
 from mediahub.errors import NotFound
 from mediahub.events import DownloadAdded, Event, MediaAdded, MediaMerged, TorrentChanged, TorrentReleased
 from mediahub.library.progress import ProgressView
@@ -56,7 +56,9 @@ class Row(widgets.HBox):
         self.bar.value = progress.progress
         self.bar.bar_style = BAR_STYLES.get(self.status, "info")
         parts = [f"{progress.progress:.1f}%", self.status]
-        if progress.is_active:
+        if progress.stalled_since:
+            parts.append(NO_PEERS)
+        elif progress.is_active:
             parts.append(f"↓ {human_size(progress.download_speed)}/s · {progress.peers} peers")
         if isinstance(progress.error, str):
             parts.append(f'<span style="color:#b00020">{escape(progress.error)}</span>')

@@ -25,8 +25,9 @@ from typing import Any
 import libtorrent as lt
 import msgspec
 
+from mediahub.ids import utcnow
 from mediahub.settings import Settings
-from mediahub.torrents.errors import MetadataPending, TorrentNotFound
+from mediahub.torrents.errors import MetadataPending, TorrentNotFound, TorrentStartFailed
 from mediahub.torrents.events import EventBus, EventStream
 from mediahub.torrents.magnet import Magnet
 from mediahub.torrents.models import (
@@ -45,6 +46,7 @@ from mediahub.torrents.models import (
 )
 from mediahub.torrents.paths import join_inside, safe_relative_path, unique_paths
 from mediahub.torrents.pieces import PieceTracker
+from mediahub.torrents.policy import apply_policy, ip_filter
 from mediahub.torrents.reader import DEFAULT_READAHEAD, FileReader
 from mediahub.torrents.resume import ResumeStore
 
@@ -59,6 +61,10 @@ _SAVE_FLAGS = lt.save_resume_flags_t.flush_disk_cache | lt.save_resume_flags_t.s
 _ALERT_WAIT_MS = 250
 _CLOSE_TIMEOUT = 15.0
 _REMOVE_TIMEOUT = 30.0
+# libtorrent answers an add, or a blocking call, within milliseconds; these bound the wait
+# when it does not (a wedged session), so no request, start or stop can hang on it.
+_ADD_TIMEOUT = 30.0
+_CALL_TIMEOUT = 30.0
 
 
 def session_settings(settings: Settings) -> dict[str, Any]:
@@ -86,6 +92,9 @@ def session_settings(settings: Settings) -> dict[str, Any]:
         # peer_timeout (2 min). Measured: 20 torrents from one seeder, 12 stalled at 0 bytes
         # over uTP, none over TCP; seek-to-60% first byte, median of 9: 491 ms -> 145 ms.
         "enable_outgoing_utp": False,
+        # The address policy's second layer (policy.py), with the IP filter set in start().
+        "ssrf_mitigation": True,
+        "apply_ip_filter_to_trackers": True,
         "user_agent": "mediahub libtorrent/" + lt.__version__,
     }
 
@@ -101,10 +110,12 @@ class _Torrent:
     metadata: asyncio.Event = field(default_factory=asyncio.Event)
     files: tuple[TorrentFile, ...] | None = None
     num_files: int = 0
+    kept_priorities: dict[int, int] = field(default_factory=dict)  # entries we do not expose
     wanted_bytes: int = 0
     pieces: PieceTracker | None = None
     unsaved_pieces: int = 0
     dirty: bool = False
+    loading_metadata: bool = False
     finish_pending: bool = False
     saves_pending: int = 0
     removed: bool = False
@@ -158,7 +169,9 @@ class TorrentEngine:
     async def start(self) -> None:
         if self._session is not None:
             return
-        self._session = await asyncio.to_thread(lt.session, session_settings(self.settings))
+        rules = await ip_filter(self.settings.magnet_hosts)
+        self._session = await _blocking(lt.session, session_settings(self.settings))
+        self._session.set_ip_filter(rules)
         self._pump_task = asyncio.create_task(self._pump(), name="mediahub-torrent-alerts")
 
     async def close(self) -> None:
@@ -186,7 +199,10 @@ class TorrentEngine:
         self._session = None
         holder = [session]
         del session
-        await asyncio.to_thread(holder.clear)  # the session destructor joins libtorrent's threads
+        try:
+            await _blocking(holder.clear)  # the session destructor joins libtorrent's threads
+        except TimeoutError:
+            log.warning("libtorrent did not shut down within %.0f s", _CALL_TIMEOUT)
         self._alert_thread.shutdown(wait=False)
 
     async def __aenter__(self) -> TorrentEngine:
@@ -207,13 +223,15 @@ class TorrentEngine:
         """Start (or keep) downloading `magnet` into `save_path`. Idempotent per info-hash;
         resumes from saved resume data when there is some, so verified pieces are kept."""
         session = self._require_session()
+        if (existing := self._torrents.get(magnet.infohash)) is not None:
+            return existing.status
+        resume = await _blocking(self._resume.load, magnet.infohash)
+        params = _add_params(magnet, save_path, resume, paused)
+        await apply_policy(params, self.settings.magnet_hosts, magnet.infohash)  # name lookups: outside the lock
+        await _blocking(lambda: save_path.mkdir(parents=True, exist_ok=True))
         async with self._add_lock:
-            existing = self._torrents.get(magnet.infohash)
-            if existing is not None:
+            if (existing := self._torrents.get(magnet.infohash)) is not None:
                 return existing.status
-            resume = await asyncio.to_thread(self._resume.load, magnet.infohash)
-            params = _add_params(magnet, save_path, resume, paused)
-            await asyncio.to_thread(save_path.mkdir, parents=True, exist_ok=True)
             name = magnet.display_name or magnet.infohash
             torrent = _Torrent(magnet.infohash, lt.torrent_handle(), save_path, name, initial_status(magnet.infohash, name))
             torrent.peers = list(params.peers)
@@ -223,16 +241,19 @@ class TorrentEngine:
             self._adding[torrent.infohash] = added = asyncio.get_running_loop().create_future()
             session.async_add_torrent(params)
             try:
-                await added
-            except BaseException:
+                async with asyncio.timeout(_ADD_TIMEOUT):
+                    await added
+            except BaseException as exc:
                 self._torrents.pop(torrent.infohash, None)
+                if isinstance(exc, TimeoutError):
+                    raise TorrentStartFailed(f"libtorrent did not start the torrent within {_ADD_TIMEOUT:.0f} s.") from None
                 raise
             finally:
                 self._adding.pop(torrent.infohash, None)
         if params.ti is not None:  # restored with its metadata: no metadata alert will come
             await self._load_metadata(torrent)
-        st = await asyncio.to_thread(torrent.handle.status, 0)
-        torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
+        st = await _blocking(torrent.handle.status, 0)
+        _set_status(torrent, status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes))
         return torrent.status
 
     async def remove(self, infohash: str, *, delete_files: bool) -> None:
@@ -240,7 +261,7 @@ class TorrentEngine:
         downloaded files and partial data."""
         torrent = self._torrents.pop(infohash, None)
         if torrent is None:
-            await asyncio.to_thread(self._resume.delete, infohash)
+            await _blocking(self._resume.delete, infohash)
             return
         self._forget(torrent)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -255,13 +276,13 @@ class TorrentEngine:
         finally:
             self._removals.pop(infohash, None)
         async with self._write_lock:
-            await asyncio.to_thread(self._resume.delete, infohash)
+            await _blocking(self._resume.delete, infohash)
         self._bus.publish(TorrentRemoved(infohash))
 
     def pause(self, infohash: str) -> None:
         torrent = self._get(infohash)
         torrent.handle.pause()
-        torrent.status = msgspec.structs.replace(torrent.status, paused=True, download_rate=0, upload_rate=0)
+        _set_status(torrent, msgspec.structs.replace(torrent.status, paused=True, download_rate=0, upload_rate=0))
         self._request_save(torrent)
 
     def resume(self, infohash: str) -> None:
@@ -273,7 +294,7 @@ class TorrentEngine:
         # the magnet's own peers, which for a private swarm are all there is.
         for peer in torrent.peers:
             torrent.handle.connect_peer(peer)
-        torrent.status = msgspec.structs.replace(torrent.status, paused=False, error=None)
+        _set_status(torrent, msgspec.structs.replace(torrent.status, paused=False, error=None))
         self._request_save(torrent)
 
     def status(self, infohash: str) -> TorrentStatus | None:
@@ -307,7 +328,8 @@ class TorrentEngine:
             raise ValueError(f"no such file index in this torrent: {sorted(unknown)}")
         if any(not 0 <= prio <= 7 for prio in priorities.values()):
             raise ValueError("file priorities go from 0 (skip) to 7 (top)")
-        torrent.handle.prioritize_files([priorities.get(i, 0) for i in range(torrent.num_files)])
+        chosen = {**priorities, **torrent.kept_priorities}
+        torrent.handle.prioritize_files([chosen.get(i, 0) for i in range(torrent.num_files)])
         torrent.wanted_bytes = sum(file.size for file in files if priorities.get(file.index, 0) > 0)
         torrent.handle.unset_flags(lt.torrent_flags.upload_mode)
         self._request_save(torrent)
@@ -430,13 +452,26 @@ class TorrentEngine:
                         self._request_save(torrent)
                 next_save = now + self._resume_interval
 
+    async def _load_metadata_if_known(self, torrent: _Torrent) -> None:
+        st = await _blocking(torrent.handle.status, 0)
+        if st.has_metadata:
+            await self._load_metadata(torrent)
+
     async def _load_metadata(self, torrent: _Torrent) -> None:
-        layout = await asyncio.to_thread(_Layout.read, torrent.handle)
+        if torrent.loading_metadata or torrent.pieces is not None:
+            return  # a dropped-alerts check and the metadata alert may both ask
+        torrent.loading_metadata = True
+        try:
+            layout = await _blocking(_Layout.read, torrent.handle)
+        except BaseException:
+            torrent.loading_metadata = False  # the next metadata or dropped-alerts check tries again
+            raise
         if torrent.removed:
             return
         for index, path in layout.renames:
             torrent.handle.rename_file(index, path)
         torrent.name, torrent.files, torrent.num_files = layout.name, layout.files, layout.num_files
+        torrent.kept_priorities = layout.kept_priorities
         torrent.wanted_bytes = layout.wanted_bytes
         torrent.pieces = PieceTracker(torrent.handle, layout.num_pieces, layout.piece_length)
         await self._snapshot_pieces(torrent)
@@ -445,15 +480,15 @@ class TorrentEngine:
         self._request_save(torrent)
 
     async def _snapshot_pieces(self, torrent: _Torrent) -> None:
-        st = await asyncio.to_thread(torrent.handle.status, lt.status_flags_t.query_pieces)
+        st = await _blocking(torrent.handle.status, lt.status_flags_t.query_pieces)
         if torrent.pieces is not None and not torrent.removed:
             torrent.pieces.mark(i for i, have in enumerate(st.pieces) if have)
 
     async def _refresh_finished(self, torrent: _Torrent) -> None:
-        st = await asyncio.to_thread(torrent.handle.status, 0)
+        st = await _blocking(torrent.handle.status, 0)
         if torrent.removed:
             return
-        torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
+        _set_status(torrent, status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes))
         if torrent.status.finished:
             self._bus.publish(TorrentFinished(torrent.infohash))
             self._request_save(torrent)
@@ -470,8 +505,8 @@ class TorrentEngine:
         try:
             async with self._write_lock:
                 if not torrent.removed:
-                    await asyncio.to_thread(self._resume.save, torrent.infohash, data)
-        except OSError:
+                    await _blocking(self._resume.save, torrent.infohash, data)
+        except (OSError, TimeoutError):
             log.exception("could not write resume data for %s", torrent.infohash)
             torrent.dirty = True
         finally:
@@ -494,10 +529,14 @@ class TorrentEngine:
             if added is None or added.done():
                 continue
             if alert.error.value():
-                added.set_exception(RuntimeError(f"libtorrent could not add the torrent: {alert.error.message()}"))
+                added.set_exception(TorrentStartFailed(f"libtorrent could not add the torrent: {alert.error.message()}."))
             else:
                 self._torrents[key].handle = alert.handle
                 added.set_result(None)
+            return
+        if not alert.error.value():  # an add we gave up waiting for: nobody holds it, it goes
+            log.warning("libtorrent added a torrent nobody waits for; removing it")
+            self._require_session().remove_torrent(alert.handle)
 
     def _on_metadata_received(self, alert: lt.metadata_received_alert) -> None:
         if torrent := self._find(alert.handle.info_hashes()):
@@ -548,7 +587,7 @@ class TorrentEngine:
         for st in alert.status:
             torrent = self._find(st.info_hashes)
             if torrent is not None and not torrent.removed:
-                torrent.status = status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes)
+                _set_status(torrent, status_from_lt(torrent.infohash, torrent.name, st, torrent.wanted_bytes))
                 self._bus.publish(StatusUpdated(torrent.infohash, torrent.status))
 
     def _on_error(self, alert: lt.torrent_error_alert | lt.file_error_alert) -> None:
@@ -557,7 +596,7 @@ class TorrentEngine:
             log.warning("torrent %s failed: %s", torrent.infohash, alert.message())
             where = "Disk error while downloading" if isinstance(alert, lt.file_error_alert) else "The download failed"
             message = f"{where}: {alert.error.message()}."
-            torrent.status = msgspec.structs.replace(torrent.status, error=message)
+            _set_status(torrent, msgspec.structs.replace(torrent.status, error=message))
             self._bus.publish(TorrentFailed(torrent.infohash, message))
 
     def _on_resume_data(self, alert: lt.save_resume_data_alert) -> None:
@@ -591,15 +630,39 @@ class TorrentEngine:
         log.warning("resume data rejected, rechecking files: %s", alert.message())
 
     def _on_alerts_dropped(self, alert: lt.alerts_dropped_alert) -> None:
-        # A lost piece_finished alert would leave a reader waiting: re-read who has what.
-        log.warning("libtorrent dropped alerts (queue full); re-reading piece states")
+        """The alert queue overflowed, so any alert may be lost: ask libtorrent again for
+        everything we wait on (metadata, verified pieces, piece reads, the finish, saves)."""
+        log.warning("libtorrent dropped alerts (queue full); asking again for what they would have said")
         for torrent in self._torrents.values():
-            if torrent.pieces is not None:
-                self._spawn(self._snapshot_pieces(torrent))
+            if torrent.removed or torrent.infohash in self._adding:
+                continue
+            if torrent.pieces is None:
+                self._spawn(self._load_metadata_if_known(torrent))
+                continue
+            self._spawn(self._snapshot_pieces(torrent))
+            torrent.pieces.read_again()
+            if not torrent.status.finished:  # a finish is announced after a cache flush
+                torrent.finish_pending = True
+                torrent.handle.flush_cache()
+            if torrent.saves_pending:
+                torrent.saves_pending = 0
+                self._request_save(torrent)
 
     def _on_listening(self, alert: lt.listen_succeeded_alert) -> None:
         if alert.socket_type == lt.listen_succeeded_alert_socket_type_t.tcp:
             self._listen_port = alert.port
+
+
+def _set_status(torrent: _Torrent, status: TorrentStatus) -> None:
+    """A new status, stamped with since when the torrent has been waiting for peers (this run)."""
+    since = (torrent.status.stalled_since or utcnow()) if status.waiting_for_peers else None
+    torrent.status = msgspec.structs.replace(status, stalled_since=since)
+
+
+async def _blocking(call: Any, *args: Any) -> Any:
+    """A blocking libtorrent or disk call in a worker thread, awaited for at most _CALL_TIMEOUT s."""
+    async with asyncio.timeout(_CALL_TIMEOUT):
+        return await asyncio.to_thread(call, *args)
 
 
 def _keys(hashes: lt.info_hash_t) -> Iterator[str]:
@@ -611,6 +674,8 @@ def _keys(hashes: lt.info_hash_t) -> Iterator[str]:
 
 def _add_params(magnet: Magnet, save_path: Path, resume: bytes | None, paused: bool) -> lt.add_torrent_params:
     from_magnet = lt.parse_magnet_uri(magnet.link)
+    if magnet.infohash not in set(_keys(from_magnet.info_hashes)):  # we would wait for the wrong torrent
+        raise TorrentStartFailed("libtorrent reads another info-hash from this magnet link.")
     params = from_magnet
     if resume is not None:
         try:
@@ -638,6 +703,7 @@ class _Layout:
     files: tuple[TorrentFile, ...]
     renames: list[tuple[int, str]]
     num_files: int
+    kept_priorities: dict[int, int]
     num_pieces: int
     piece_length: int
     wanted_bytes: int
@@ -662,6 +728,10 @@ class _Layout:
             files=files,
             renames=[(i, str(path)) for i, old, path in zip(indexes, raw, safe, strict=True) if PurePosixPath(old) != path],
             num_files=storage.num_files(),
+            # BEP 47 symlinks and pad files hold no data and are not ours to choose: they keep
+            # their priority. Turning a symlink's to 0 makes libtorrent stat it, and a link it
+            # sanitised to point to itself (one that pointed outside) then fails the torrent.
+            kept_priorities={i: priorities[i] for i in range(storage.num_files()) if storage.file_flags(i) & skip},
             num_pieces=info.num_pieces(),
             piece_length=info.piece_length(),
             wanted_bytes=sum(file.size for file in files if priorities[file.index] > 0),

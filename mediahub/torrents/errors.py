@@ -9,3 +9,7 @@ class TorrentNotFound(LookupError):
 
 class MetadataPending(LookupError):
     """The torrent's file list is not known yet (its metadata is still being fetched)."""
+
+
+class TorrentStartFailed(RuntimeError):
+    """libtorrent refused the torrent, or did not confirm adding it in time."""

@@ -1,7 +1,8 @@
 """Magnet link parsing: the only way a user's torrent enters mediahub.
 
 Parsing is strict up front so a bad paste fails with a sentence the user can act on,
-before anything is stored or handed to libtorrent.
+before anything is stored or handed to libtorrent. libtorrent parses the link again when it
+adds the torrent, so its own parser must accept it too, and read the same info-hash.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import binascii
 import re
 from urllib.parse import parse_qsl
 
+import libtorrent as lt
 import msgspec
+
+from mediahub.torrents.paths import without_format_characters
 
 MAX_MAGNET_LENGTH = 16 * 1024
 
@@ -23,6 +27,7 @@ _INDEXED_KEY = re.compile(r"^(?P<key>[a-z.]+?)(?:\.\d+)?$")
 # Raw or percent-encoded: a NUL cannot be stored in PostgreSQL text, and a newline in a name
 # would forge lines in logs and the CLI's output.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LIBTORRENT_CODE = re.compile(r"\s*\[libtorrent:\d+\]$")
 
 
 class InvalidMagnet(ValueError):
@@ -51,9 +56,11 @@ def parse_magnet(link: str) -> Magnet:
         match = _INDEXED_KEY.match(raw_key.lower())
         if match:
             params.setdefault(match["key"], []).append(value.strip())
-    names = [name for name in params.get("dn", []) if name]
+    names = [name for name in (without_format_characters(dn).strip() for dn in params.get("dn", [])) if name]
+    infohash = _infohash(params.get("xt", []))
+    _check_libtorrent_reads(link, infohash)
     return Magnet(
-        infohash=_infohash(params.get("xt", [])),
+        infohash=infohash,
         display_name=names[0] if names else None,
         trackers=_unique(params.get("tr", [])),
         peers=_unique(params.get("x.pe", [])),
@@ -62,24 +69,48 @@ def parse_magnet(link: str) -> Magnet:
 
 
 def _infohash(topics: list[str]) -> str:
-    """The v1 hash when present (what libtorrent and peers key on), else the v2 hash."""
-    v1: str | None = None
-    v2: str | None = None
+    """The v1 hash when present (what libtorrent and peers key on), else the v2 hash.
+
+    One torrent only: at most one v1 and one v2 hash (a hybrid torrent has both). Several
+    would leave us keyed on one torrent while libtorrent adds another.
+    """
+    v1: set[str] = set()
+    v2: set[str] = set()
     for topic in topics:
         scheme, _, value = topic.rpartition(":")
         scheme = scheme.lower()
-        if scheme == "urn:btih" and v1 is None:
-            v1 = _btih(value)
-        elif scheme == "urn:btmh" and v2 is None:
+        if scheme == "urn:btih":
+            v1.add(_btih(value))
+        elif scheme == "urn:btmh":
             match = _MULTIHASH_SHA256.fullmatch(value)
             if not match:
                 raise InvalidMagnet("The magnet link's v2 info-hash (urn:btmh) is not a valid SHA-256 hash.")
-            v2 = match[1].lower()
+            v2.add(match[1].lower())
+    if len(v1) > 1 or len(v2) > 1:
+        raise InvalidMagnet("The magnet link names more than one torrent (several info-hashes); add them one by one.")
     if v1 or v2:
-        return v1 or v2  # type: ignore[return-value]
+        return min(v1 or v2)
     if topics:
         raise InvalidMagnet("The magnet link has no BitTorrent info-hash (xt=urn:btih:... or urn:btmh:...).")
     raise InvalidMagnet("The magnet link has no info-hash (the xt parameter is missing).")
+
+
+def _check_libtorrent_reads(link: str, infohash: str) -> None:
+    try:
+        hashes = lt.parse_magnet_uri(link).info_hashes
+    except UnicodeEncodeError:
+        raise InvalidMagnet("The magnet link holds characters that are not valid text.") from None
+    except RuntimeError as exc:
+        reason = _LIBTORRENT_CODE.sub("", str(exc))
+        raise InvalidMagnet(
+            f"BitTorrent cannot use this magnet link ({reason}): it must start with 'magnet:?' and name its "
+            "info-hash as xt=urn:btih:... (or urn:btmh:...), in lower case, with nothing around the hash."
+        ) from None
+    read = {str(hashes.v1)} if hashes.has_v1() else {str(hashes.v2)} if hashes.has_v2() else set()
+    if not read:  # libtorrent takes a hash of zeros for none
+        raise InvalidMagnet("The magnet link's info-hash is all zeros.")
+    if infohash not in read:
+        raise InvalidMagnet("BitTorrent reads another info-hash from this magnet link.")
 
 
 def _btih(value: str) -> str:

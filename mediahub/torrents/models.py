@@ -7,6 +7,7 @@ pump) along.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import libtorrent as lt
@@ -52,6 +53,12 @@ class TorrentStatus(msgspec.Struct, frozen=True):
     error: str | None
     paused: bool
     finished: bool  # every wanted byte verified
+    stalled_since: datetime | None = None  # since when it has wanted peers and had none (the engine sets it)
+
+    @property
+    def waiting_for_peers(self) -> bool:
+        """Running and unfinished, with no peer connected: a magnet nobody seeds (yet)."""
+        return not (self.paused or self.finished or self.error) and self.peers == 0
 
 
 def initial_status(infohash: str, name: str) -> TorrentStatus:

@@ -30,9 +30,15 @@ class UnsafePath(ValueError):
     """A path would leave the directory it must stay in."""
 
 
+def without_format_characters(text: str) -> str:
+    """`text` without Unicode format characters (category Cf): a right-to-left override
+    (U+202E) shows `evil\u202egpj.exe` as `evilexe.jpg`, zero-width ones hide in plain sight."""
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
 def safe_name(name: str) -> str | None:
     """One path component (separators replaced too); None when nothing usable is left."""
-    name = _UNSAFE_CHARS.sub("_", unicodedata.normalize("NFC", name))
+    name = _UNSAFE_CHARS.sub("_", unicodedata.normalize("NFC", without_format_characters(name)))
     name = name.strip().rstrip(". ")  # trailing dots/spaces also turn ".." into ""
     if not name:
         return None

@@ -23,6 +23,10 @@ import libtorrent as lt
 from mediahub.torrents.errors import TorrentNotFound
 
 CACHE_BYTES = 8 * 1024 * 1024
+# libtorrent answers a read_piece or have_piece in milliseconds; a read_piece's answer (an
+# alert) can be lost when the alert queue overflows. A read waits this long, then asks again
+# on the next try.
+READ_TIMEOUT = 20.0
 
 
 class PieceTracker:
@@ -60,9 +64,11 @@ class PieceTracker:
             return
         event = self._waiters.setdefault(piece, asyncio.Event())
         # Registered before asking libtorrent, so a piece finishing in between still wakes us.
-        if await asyncio.to_thread(self._ask_have, piece):
-            self.mark([piece])
         async with asyncio.timeout(timeout):
+            async with asyncio.timeout(READ_TIMEOUT):  # the tighter of the two wins
+                have = await asyncio.to_thread(self._ask_have, piece)
+            if have:
+                self.mark([piece])
             await event.wait()
         self._check_open()
 
@@ -78,7 +84,18 @@ class PieceTracker:
             future.add_done_callback(_consume_exception)
             self._reads[piece] = future
             self.handle.read_piece(piece)
-        return await asyncio.shield(future)  # one reader giving up must not fail the others
+        try:
+            async with asyncio.timeout(READ_TIMEOUT):
+                return await asyncio.shield(future)  # one reader giving up must not fail the others
+        except TimeoutError:
+            if self._reads.get(piece) is future:
+                del self._reads[piece]  # the next read asks libtorrent again
+            raise
+
+    def read_again(self) -> None:
+        """Ask libtorrent again for every piece a reader waits for: its answer may have been lost."""
+        for piece in self._reads:
+            self.handle.read_piece(piece)
 
     def piece_read(self, piece: int, data: bytes, error: str | None) -> None:
         """libtorrent answered a `read_piece` (from the engine's read_piece_alert handler)."""
