@@ -33,15 +33,12 @@ async def provide_actor(request: Request) -> Actor:
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
-    brake: TokenBrake = request.app.state.token_brake  # only a presented token counts as a guess
-    client = request.client.host if request.client else ""
-    if token:
-        brake.check(client)
     try:
         return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
     except Unauthorized:
-        if token:
-            brake.failed(client)
+        if token:  # only a presented token counts as a guess; its 401 may be held back
+            brake: TokenBrake = request.app.state.token_brake
+            await brake.failed(request.client.host if request.client else "")
         raise
 
 
