@@ -106,6 +106,14 @@ class Api:
     async def delete(self, url: str, **kwargs: object) -> httpx.Response:
         return await self.request("DELETE", url, **kwargs)
 
+    async def url_token(self, profile_id: str | None = None) -> str:
+        """A profile token for `?token=` URLs (the owner token is refused there), of the
+        default profile unless `profile_id` is given."""
+        profile_id = profile_id or self.hub.default_profile_id
+        created = await self.post(f"/api/profiles/{profile_id}/tokens", json={"label": "player"})
+        assert created.status_code == 201, created.text
+        return created.json()["token"]
+
     async def new_profile(self, name: str) -> tuple[str, Api]:
         """Create a profile and a token for it; returns its id and a client acting with that token."""
         created = await self.post("/api/profiles", json={"name": name})

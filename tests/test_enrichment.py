@@ -133,8 +133,8 @@ async def test_images_are_scoped_to_the_profile(open_api: OpenApi) -> None:
         anonymous = Api(api.http, api.hub, {})
         assert (await anonymous.get(f"{url}?token={other_token}")).status_code == 404
         assert (await anonymous.get(url)).status_code == 401
-        owner = await anonymous.get(f"{url}?token={api.headers['Authorization'].removeprefix('Bearer ')}")
-        assert owner.status_code == 200 and owner.content == tiny_jpeg()
+        player = await anonymous.get(f"{url}?token={await api.url_token()}")
+        assert player.status_code == 200 and player.content == tiny_jpeg()
         assert (await api.get(f"/api/images/{media_id}/thumb.jpg")).status_code == 404
         assert (await api.get(f"/api/images/{media_id}/poster.png")).status_code == 404
 

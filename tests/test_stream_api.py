@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from mediahub.streaming.finalize import is_faststart
-from tests.hubs import OWNER_TOKEN, Api, make_settings, wait_progress
+from tests.hubs import Api, make_settings, wait_progress
 from tests.media import CUES, DURATION, FPS, make_big_mp4, make_mkv, srt_text
 from tests.swarm import Swarm, until
 
@@ -114,7 +114,7 @@ async def test_finished_mp4_is_served_with_ranges(api: Api, swarm: Swarm, mp4_fi
     anonymous = httpx.AsyncClient(base_url=str(api.http.base_url))
     async with anonymous:
         assert (await anonymous.get(url, headers={"Range": "bytes=0-9"})).status_code == 401
-        tokened = await anonymous.get(url + f"?token={OWNER_TOKEN}", headers={"Range": "bytes=0-9"})
+        tokened = await anonymous.get(url + f"?token={await api.url_token()}", headers={"Range": "bytes=0-9"})
         assert tokened.status_code == 206 and tokened.content == data[:10]
 
 

@@ -7,6 +7,7 @@ notebook, a test).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,10 +27,12 @@ from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
 from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
-from mediahub.api.security import HostGuard, TokenBrake, refuse_nul
+from mediahub.api.security import HostGuard, RedactSecrets, TokenBrake, refuse_nul
 from mediahub.api.stream import StreamController
 from mediahub.hub import Hub
 from mediahub.settings import Settings
+
+ACCESS_LOG_FILTER = RedactSecrets()
 
 CONTROLLERS: list = [MediaController, ProfileController, ImageController, DownloadController, StreamController]
 
@@ -41,6 +44,9 @@ async def health() -> dict[str, str]:
 
 def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Litestar:
     settings = hub.settings if hub is not None else settings or Settings.from_env()
+    # Whoever runs uvicorn (`uvicorn mediahub:app`, `mediahub serve`), its access log never
+    # shows a token or grant from a media URL. Adding the same filter twice is a no-op.
+    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -2,7 +2,8 @@
 
 `Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
 `<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
-with `opt={"query_token": True}`.
+with `opt={"query_token": True}`, and only a profile token: the owner token, which can do
+anything, never goes into a URL that logs and browser histories keep.
 """
 
 from __future__ import annotations
@@ -22,24 +23,33 @@ HubDep: TypeAlias = NamedDependency[Hub]
 ActorDep: TypeAlias = NamedDependency[Actor]
 
 QUERY_TOKEN = {"query_token": True}
+OWNER_IN_URL = (
+    "The owner token is not accepted in a URL (?token=): URLs end up in logs and browser histories. "
+    "Send it in the Authorization header, or give players a profile token."
+)
 
 
 async def provide_actor(request: Request) -> Actor:
     hub: Hub = request.app.state.hub
     token = None
+    in_url = False
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
+        in_url = True
     try:
-        return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
+        actor = await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
     except Unauthorized:
         if token:  # only a presented token counts as a guess; its 401 may be held back
             brake: TokenBrake = request.app.state.token_brake
             await brake.failed(request.client.host if request.client else "")
         raise
+    if in_url and actor.is_owner:
+        raise Unauthorized(OWNER_IN_URL)
+    return actor
 
 
 def provide_hub(request: Request) -> Hub:
