@@ -17,6 +17,7 @@ import av
 import httpx
 import pytest
 
+from mediahub.library.playback import MAX_SECONDS
 from mediahub.streaming.finalize import is_faststart
 from tests.hubs import Api, make_settings, wait_progress
 from tests.media import CUES, DURATION, FPS, make_big_mp4, make_mkv, srt_text
@@ -256,3 +257,18 @@ async def test_failed_download_is_503_with_its_error(api: Api, swarm: Swarm) -> 
     response = await api.get(stream_url(media_id))
     assert response.status_code == 503
     assert response.json()["message"].startswith("The download failed:")
+
+
+async def test_absurd_start_times_are_400_on_a_transmuxed_stream(api: Api, swarm: Swarm, mkv_file: Path) -> None:
+    """`start=1e308` used to overflow PyAV's seek (a 500). Past the end, within the bound, is
+    no error either: the stream plays from where FFmpeg's seek lands."""
+    seed = swarm.seed({"Far Film (2017).mkv": mkv_file})
+    media_id = await add(api, seed.magnet, type="movie")
+    assert (await get_stream(api, stream_url(media_id))).status_code == 200  # transmuxed: an MKV
+    for start in ("1e308", "inf", "nan", str(MAX_SECONDS + 1)):
+        response = await api.get(stream_url(media_id, start=start))
+        assert response.status_code == 400, (start, response.text)
+        assert "'start'" in response.json()["message"]
+    past_the_end = await get_stream(api, stream_url(media_id, start=MAX_SECONDS))
+    assert past_the_end.status_code == 200, past_the_end.text
+    assert decoded_frames(past_the_end.content)[2] > 0

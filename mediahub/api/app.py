@@ -27,7 +27,7 @@ from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
 from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
-from mediahub.api.security import HostGuard, RedactSecrets, TokenBrake, refuse_nul
+from mediahub.api.security import HostGuard, RedactSecrets, TokenBrake, refuse_malformed
 from mediahub.api.stream import StreamController
 from mediahub.hub import Hub
 from mediahub.settings import Settings
@@ -64,7 +64,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
         state=State({"token_brake": TokenBrake()}),
-        before_request=refuse_nul,
+        before_request=refuse_malformed,
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         # Serving someone else's hub (a notebook, a script): leave their logging alone.

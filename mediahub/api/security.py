@@ -40,6 +40,7 @@ import asyncio
 import ipaddress
 import logging
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -55,6 +56,10 @@ from mediahub.errors import BadRequest, MediahubError
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 SECRET_PARAMETERS = frozenset({"token", "sig"})  # query parameters that grant access
 REDACTED = "[redacted]"
+MAX_JSON_DEPTH = 32  # our bodies nest 2 deep (AddMedia.genres)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)')  # unterminated: to the end, in linear time
+_OPENERS = frozenset(b"[{")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
 
 
 class HostGuard:
@@ -95,17 +100,37 @@ class HostGuard:
         return self._with_bind_address and bool(server) and host == _strip_brackets(str(server[0]).lower())
 
 
-async def refuse_nul(request: Request) -> None:
-    """`before_request`: 400 for a NUL in the path, the query or a JSON body.
+async def refuse_malformed(request: Request) -> None:
+    """`before_request`: 400 for a NUL in the path, the query or a body, and for a body
+    nested deeper than MAX_JSON_DEPTH.
 
-    No id, name or text of ours holds one, and PostgreSQL text cannot (asyncpg raises), so a
-    `%00` in an id or a `\\u0000` in a title would otherwise be a 500 there — and stored as is
-    on SQLite. JSON can carry a NUL only as that escape, so the raw body is enough to look at.
+    No id, name or text of ours holds a NUL, and PostgreSQL text cannot (asyncpg raises), so
+    a `%00` in an id or a `\\u0000` in a title would otherwise be a 500 there -- and stored
+    as is on SQLite. JSON can carry a NUL only as that escape, so the raw body is enough to
+    look at. Litestar decodes a JSON body into plain objects before checking its shape, and
+    that recursion overflows on 20,000 nested `[` (a RecursionError, a 500) unless refused here.
     """
     if "\x00" in request.scope["path"] or b"%00" in request.scope.get("query_string", b""):
         raise BadRequest("The request's path or query contains a NUL character.")
-    if request.method in {"POST", "PUT", "PATCH"} and b"\\u0000" in await request.body():
-        raise BadRequest("The request body contains a NUL character (\\u0000).")
+    if request.method in {"POST", "PUT", "PATCH"}:
+        body = await request.body()
+        if b"\\u0000" in body:
+            raise BadRequest("The request body contains a NUL character (\\u0000).")
+        if _nesting_exceeds(body, MAX_JSON_DEPTH):
+            raise BadRequest(f"The request body is nested more than {MAX_JSON_DEPTH} levels deep.")
+
+
+def _nesting_exceeds(body: bytes, limit: int) -> bool:
+    """True when `body`, read as JSON, nests arrays and objects (closed or not) deeper than
+    `limit`. Strings go first (they may hold brackets), then everything but brackets."""
+    if b"[" not in body and b"{" not in body:
+        return False
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        depth += 1 if byte in _OPENERS else -1
+        if depth > limit:
+            return True
+    return False
 
 
 class RedactSecrets(logging.Filter):

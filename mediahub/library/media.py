@@ -7,7 +7,6 @@ construction; another profile's ids simply are not found (404, never 403).
 from __future__ import annotations
 
 import asyncio
-import math
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -48,6 +47,7 @@ MEDIA_TYPES = ("movie", "tv")
 MAX_TITLE = 500
 MAX_TEXT = 20_000
 MAX_URL = 2048
+MAX_TMDB_ID = 2**31 - 1  # the INTEGER column's range on PostgreSQL (SQLite takes 2**63 - 1)
 LIST_LIMIT_MAX = 1000
 SEARCH_LIMIT = 50
 SEARCH_LIMIT_MAX = 100
@@ -205,10 +205,10 @@ class Library:
 
     async def set_position(self, media_id: str, update: SetPosition) -> None:
         row = await self._row(media_id)
-        if not math.isfinite(update.position) or update.position < 0:
-            raise BadRequest("'position' must be a number of seconds, zero or more.")
-        if update.duration is not None and (not math.isfinite(update.duration) or update.duration <= 0):
-            raise BadRequest("'duration' must be a positive number of seconds.")
+        if not 0 <= update.position <= playback.MAX_SECONDS:  # NaN fails both comparisons
+            raise BadRequest(f"'position' must be a number of seconds from 0 to {playback.MAX_SECONDS}.")
+        if update.duration is not None and not 0 < update.duration <= playback.MAX_SECONDS:
+            raise BadRequest(f"'duration' must be a number of seconds above 0, at most {playback.MAX_SECONDS}.")
         key = await playback.episode_key(row, update.episode_id)
         await playback.write(media_id, key, update.position, update.duration)
 
@@ -357,8 +357,8 @@ def _validate(request: AddMedia) -> None:
         raise BadRequest(f"'title' needs 1 to {MAX_TITLE} characters.")
     if request.year is not None and not 1870 <= request.year <= 2100:
         raise BadRequest("'year' must be between 1870 and 2100.")
-    if request.tmdb_id is not None and request.tmdb_id <= 0:
-        raise BadRequest("'tmdbId' must be a positive number.")
+    if request.tmdb_id is not None and not 0 < request.tmdb_id <= MAX_TMDB_ID:
+        raise BadRequest(f"'tmdbId' must be a whole number from 1 to {MAX_TMDB_ID}.")
     if request.overview is not None and len(request.overview) > MAX_TEXT:
         raise BadRequest(f"'overview' has at most {MAX_TEXT} characters.")
     if request.certification is not None and len(request.certification) > 32:
