@@ -30,6 +30,7 @@ from mediahub.library.downloads import Downloads
 from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
 from mediahub.metadata.enrich import Enricher
+from mediahub.private import private_dir
 from mediahub.settings import Settings
 from mediahub.streaming.service import Streaming
 from mediahub.torrents.engine import TorrentEngine
@@ -65,8 +66,9 @@ class Hub:
 
     async def start(self) -> None:
         s = self.settings
-        for directory in (s.data_dir, s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        private_dir(s.data_dir)
+        for directory in (s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
+            directory.mkdir(exist_ok=True)
         self.db = await open_database(s.database_url)
         self._closers.append(lambda: close_database(self.db))
         await self.profiles.bootstrap(s.owner_token, s.owner_token_file)

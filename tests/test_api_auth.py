@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mediahub.hub import Hub
-from tests.hubs import Api, make_settings, magnet
+from tests.hubs import OWNER_TOKEN, Api, make_settings, magnet
 
 pytestmark = pytest.mark.anyio
 
@@ -44,6 +44,38 @@ async def test_first_start_writes_an_owner_token_file(tmp_path: Path, database_u
             response = await client.get("/api/profiles", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert [p["name"] for p in response.json()] == ["Default"]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+async def test_the_data_dir_and_database_are_private(tmp_path: Path, database_url: str) -> None:
+    """Created 0700 and 0600 like owner.token; SQLite's -wal and -shm files follow the database."""
+    settings = make_settings(tmp_path / "data", database_url)
+    async with Hub.open(settings) as hub:
+        assert _mode(settings.data_dir) == 0o700
+        async with httpx.AsyncClient(base_url=await hub.serve()) as client:  # a write fills the WAL
+            added = await client.post("/api/media", headers={"Authorization": f"Bearer {OWNER_TOKEN}"},
+                                      json={"magnetLink": magnet()})
+            assert added.status_code == 201
+        if database_url.startswith("sqlite"):
+            database = settings.data_dir / "mediahub.db"
+            files = [database, database.with_name("mediahub.db-wal"), database.with_name("mediahub.db-shm")]
+            assert {path.name: _mode(path) for path in files} == {path.name: 0o600 for path in files}
+
+
+async def test_an_existing_data_dir_keeps_its_mode_with_a_warning(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder the user made (maybe shared on purpose) is not changed behind their back."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o755)
+    os.chmod(data_dir, 0o755)
+    async with Hub.open(make_settings(data_dir, database_url)):
+        pass
+    assert _mode(data_dir) == 0o755
+    assert f"{data_dir} can be read by other users (mode 755); `chmod 700 {data_dir}`" in caplog.text
 
 
 async def test_profiles_and_tokens_lifecycle(api: Api) -> None:

@@ -18,6 +18,7 @@ from piccolo.engine.postgres import PostgresEngine
 from mediahub.db.sqlite import PooledSQLiteEngine
 from mediahub.db.tables import TABLES, SchemaVersion
 from mediahub.ids import utcnow
+from mediahub.private import private_file
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def make_engine(database_url: str) -> Engine:
     if parts.scheme == "sqlite":
         path = Path(unquote(parts.path if parts.netloc == "" else f"/{parts.netloc}{parts.path}"))
         path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         _enable_wal(path)
         return PooledSQLiteEngine(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_S)
     return PostgresEngine(config={"dsn": database_url.replace("postgres://", "postgresql://", 1)})
