@@ -184,20 +184,39 @@ async def test_second_season_magnet_joins_the_show(open_api: OpenApi) -> None:
         assert len((await api.get("/api/media?type=tv")).json()) == 1
 
 
-async def test_show_detected_during_an_outage_is_merged_later(open_api: OpenApi, fake_tmdb: FakeTmdb) -> None:
+async def test_show_detected_during_an_outage_is_merged_later_and_its_id_keeps_answering(
+    open_api: OpenApi, fake_tmdb: FakeTmdb
+) -> None:
     async with open_api() as api:
         body = {"magnetLink": magnet(name="Breaking.Bad.S01.720p"), "tmdbId": 1396}
         first = (await api.post("/api/media", json=body)).json()
         fake_tmdb.fail("/3/search/tv", 503, times=12)  # the add-time lookup and the first passes fail
-        started = time.monotonic()
         second = await api.post("/api/media", json={"magnetLink": magnet(name="Breaking.Bad.S02.1080p")})
-        assert second.status_code == 201 and time.monotonic() - started < 2.0
-        assert second.json()["id"] != first["id"] and second.json()["tmdbId"] is None
+        assert second.status_code == 201
+        added = second.json()["id"]
+        assert added != first["id"] and second.json()["tmdbId"] is None
 
         await eventually(api, "/api/media?type=tv", lambda items: len(items) == 1)
-        assert (await api.get(f"/api/media/{second.json()['id']}")).status_code == 404
-        show = (await api.get(f"/api/media/{first['id']}")).json()
+        show = await eventually(api, f"/api/media/{first['id']}", lambda m: (m["posterUrl"] or "").startswith("/api/"))
         assert [d["name"] for d in show["downloads"]] == ["Breaking.Bad.S01.720p", "Breaking.Bad.S02.1080p"]
+        # The id the POST answered with still answers, as the show it was merged into.
+        assert (await api.get(f"/api/media/{added}")).json() == show
+        for path in ("progress", "seasons", "position"):
+            assert (await api.get(f"/api/media/{added}/{path}")).json() == (
+                await api.get(f"/api/media/{first['id']}/{path}")).json(), path  # position: 400, a show
+        assert (await api.get(f"/api/media/{added}/stream")).status_code == 400  # a show needs episodeId
+        poster = await api.get(f"/api/images/{added}/poster.jpg")
+        assert poster.status_code == 200 and poster.content == tiny_jpeg()
+        assert (await api.post(f"/api/media/{added}/pause")).status_code == 204
+        assert {d["status"] for d in (await api.get(f"/api/media/{first['id']}")).json()["downloads"]} == {"paused"}
+        assert (await api.post(f"/api/media/{added}/resume")).status_code == 204
+        _, other = await api.new_profile("Guest")
+        assert (await other.get(f"/api/media/{added}")).status_code == 404  # still this profile's alone
+
+        assert (await api.delete(f"/api/media/{added}")).status_code == 204  # the show it names
+        for media_id in (added, first["id"]):
+            assert (await api.get(f"/api/media/{media_id}")).status_code == 404
+        assert (await api.get("/api/media")).json() == []
 
 
 async def test_tmdb_errors_are_retried_in_the_background(open_api: OpenApi, fake_tmdb: FakeTmdb) -> None:

@@ -43,6 +43,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Pauses became per profile: whoever held a paused torrent had paused it.
         "UPDATE download SET paused = TRUE WHERE infohash IN (SELECT infohash FROM torrent WHERE status = 'paused')",
     ),
+    4: (
+        # media_alias (a table of its own, created above): deleting an item finds its aliases here.
+        "CREATE INDEX IF NOT EXISTS media_alias_media ON media_alias (media)",
+    ),
 }
 
 # Columns a version added: `create_table` makes them on a new database, an older one gets

@@ -42,6 +42,7 @@ from mediahub.ids import new_id, utcnow
 from mediahub.library import layout
 from mediahub.library.placing import Finalizer, Placement, PlacedFiles, already_placed, free_destination, place
 from mediahub.library.progress import ProgressView, summarise
+from mediahub.library.resolve import media_row
 from mediahub.library.selection import NoVideo, select, sidecars_for, subtitle_files
 from mediahub.library.status import torrents_by_media
 from mediahub.library.views import ACTIVE_STATUSES
@@ -94,8 +95,8 @@ class Downloads:
     # -- what the API and notebooks call ---------------------------------------------------
 
     async def progress(self, profile_id: str, media_id: str) -> ProgressView:
-        media = await self._media(profile_id, media_id)
-        rows = await _downloads(media_id)
+        media = await media_row(profile_id, media_id)
+        rows = await _downloads(media["id"])
         return summarise(rows, [self.engine.status(row["infohash"]) for row in rows], media["file_path"])
 
     async def progress_events(self, profile_id: str, media_id: str) -> AsyncIterator[ProgressView]:
@@ -104,6 +105,7 @@ class Downloads:
         with self._bus.subscribe() as changes:
             while True:
                 try:
+                    media_id = (await media_row(profile_id, media_id))["id"]  # an alias: the item it names
                     view = await self.progress(profile_id, media_id)
                 except NotFound:
                     return
@@ -464,15 +466,8 @@ class Downloads:
         except TorrentNotFound:
             log.info("torrent %s is not loaded; only its row changes", infohash)
 
-    async def _media(self, profile_id: str, media_id: str) -> dict[str, Any]:
-        media = await Media.select().where((Media.id == media_id) & (Media.profile == profile_id)).first()
-        if media is None:
-            raise NotFound("Media not found.")
-        return media
-
     async def _torrents_of(self, profile_id: str, media_id: str) -> list[dict[str, Any]]:
-        await self._media(profile_id, media_id)
-        return await _downloads(media_id)
+        return await _downloads((await media_row(profile_id, media_id))["id"])
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

@@ -16,10 +16,11 @@ from typing import Any
 import msgspec
 
 from mediahub.db.tables import Download, Media, Torrent
-from mediahub.errors import BadRequest, NotFound
+from mediahub.errors import BadRequest
 from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentHolderLeft, TorrentReleased
 from mediahub.ids import iso, new_id, utcnow
 from mediahub.library import playback
+from mediahub.library.resolve import media_row
 from mediahub.library.status import (
     PROGRESS_SQL,
     STATUS_RANK_SQL,
@@ -121,9 +122,9 @@ class Library:
         return rows[0]["n"]
 
     async def get(self, media_id: str) -> MediaDetail:
-        row = await self._row(media_id)
-        downloads = (await torrents_by_media(media_id)).get(media_id, [])
-        position = await playback.read(media_id, "") if row["type"] == "movie" else None
+        row = await media_row(self.profile_id, media_id)
+        downloads = (await torrents_by_media(row["id"])).get(row["id"], [])
+        position = await playback.read(row["id"], "") if row["type"] == "movie" else None
         first = downloads[0] if downloads else None
         detail = MediaDetail(
             id=row["id"],
@@ -191,26 +192,26 @@ class Library:
         return [SearchHit(id=r["id"], title=r["title"], type=r["type"], year=r["year"]) for r in rows]
 
     async def seasons(self, media_id: str) -> list[SeasonView]:
-        row = await self._row(media_id)
+        row = await media_row(self.profile_id, media_id)
         if row["type"] != "tv":
             raise BadRequest("Only a TV show has seasons.")
-        return await playback.seasons(media_id)
+        return await playback.seasons(row["id"])
 
     # ---- playback positions -------------------------------------------------------------
 
     async def position(self, media_id: str, episode_id: str | None = None) -> PositionView:
-        row = await self._row(media_id)
+        row = await media_row(self.profile_id, media_id)
         key = await playback.episode_key(row, episode_id)
-        return await playback.read(media_id, key) or PositionView(position=0.0, duration=None)
+        return await playback.read(row["id"], key) or PositionView(position=0.0, duration=None)
 
     async def set_position(self, media_id: str, update: SetPosition) -> None:
-        row = await self._row(media_id)
+        row = await media_row(self.profile_id, media_id)
         if not 0 <= update.position <= playback.MAX_SECONDS:  # NaN fails both comparisons
             raise BadRequest(f"'position' must be a number of seconds from 0 to {playback.MAX_SECONDS}.")
         if update.duration is not None and not 0 < update.duration <= playback.MAX_SECONDS:
             raise BadRequest(f"'duration' must be a number of seconds above 0, at most {playback.MAX_SECONDS}.")
         key = await playback.episode_key(row, update.episode_id)
-        await playback.write(media_id, key, update.position, update.duration)
+        await playback.write(row["id"], key, update.position, update.duration)
 
     async def continue_watching(self) -> list[ContinueItem]:
         return await playback.continue_watching(self.profile_id)
@@ -288,7 +289,7 @@ class Library:
 
     async def delete(self, media_id: str) -> None:
         """Remove the item and its rows; torrents nobody else holds are released (files go)."""
-        await self._row(media_id)
+        media_id = (await media_row(self.profile_id, media_id))["id"]  # an alias deletes what it names
         hashes = {d["infohash"] for d in await Download.select(Download.infohash).where(Download.media == media_id)}
         await Media.delete().where(Media.id == media_id)
         await asyncio.to_thread(shutil.rmtree, self._images_dir / media_id, True)
@@ -306,12 +307,6 @@ class Library:
         if type is None:
             return "profile = {}", [self.profile_id]
         return "profile = {} AND type = {}", [self.profile_id, _media_type(type)]
-
-    async def _row(self, media_id: str) -> dict[str, Any]:
-        row = await Media.select().where((Media.id == media_id) & (Media.profile == self.profile_id)).first()
-        if row is None:
-            raise NotFound("Media not found.")
-        return row
 
     async def _media_with_infohash(self, infohash: str) -> str | None:
         row = await (
