@@ -282,14 +282,34 @@ async def test_when_the_last_runner_leaves_the_pausers_keep_it_paused(api: Api):
     assert (await progress(api, mine))["status"] == "paused"
 
 
-async def test_torrent_without_video_fails_and_can_be_retried(api: Api, swarm: Swarm):
+async def test_torrent_without_video_fails_with_a_reason(api: Api, swarm: Swarm):
     seed = swarm.seed({"Just.Text/readme.txt": b"no video here"})
     media_id = (await add(api, seed.magnet, type="movie"))["id"]
     failed = await wait_status(api, media_id, "error", 10)
     assert failed["error"] == "This torrent contains no video file." and not failed["isActive"]
+    detail = (await api.get(f"/api/media/{media_id}")).json()
+    assert (detail["status"], detail["error"]) == ("error", failed["error"])
+
+
+async def test_a_failed_download_is_retried_and_finishes(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    """A disk error (a file where the torrent's folder goes) fails the download; once it is
+    out of the way, a retry downloads it to the end -- a retry that did nothing stays `error`."""
+    seed = swarm.seed({"Retry.Film.2020/Retry.Film.2020.mp4": mp4_file})
+    obstacle = settings.downloads_dir / seed.infohash / "Retry.Film.2020"
+    obstacle.parent.mkdir(parents=True)
+    obstacle.write_bytes(b"in the way")
+    media_id = (await add(api, seed.magnet, type="movie"))["id"]
+    failed = await wait_status(api, media_id, "error", 20)
+    assert failed["error"] == "The download failed: Not a directory." and not failed["isActive"]
+    assert (await api.post(f"/api/media/{media_id}/resume")).status_code == 409  # not paused: retry is the way
+
+    obstacle.unlink()
     retried = await api.post(f"/api/media/{media_id}/retry")
-    assert retried.status_code == 202 and retried.json()["status"] in ("added", "downloading", "error")
-    await wait_status(api, media_id, "error", 10)
+    assert retried.status_code == 202, retried.text
+    ready = await wait_status(api, media_id, "ready", 30)
+    assert "error" not in ready
+    assert library_file(settings, ready["filePath"]).read_bytes() == mp4_file.read_bytes()
+    assert (await api.post(f"/api/media/{media_id}/retry")).status_code == 409  # nothing failed now
 
 
 async def test_mkv_becomes_a_browser_safe_library_mp4_and_goes_with_its_item(
