@@ -17,7 +17,7 @@ import pytest
 
 from mediahub.hub import Hub
 from mediahub.settings import Settings
-from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, progress, wait_progress
+from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, progress, wait_json, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import MEDIAHUB, start_server
 from tests.swarm import Swarm, build_info, until
@@ -414,3 +414,26 @@ async def test_second_season_joins_the_show_and_progress_sums_both(api: Api, swa
     assert [(s["seasonNumber"], [e["episodeNumber"] for e in s["episodes"]]) for s in tree] == [(1, [1, 2]), (2, [1, 2])]
     assert len({e["downloadId"] for s in tree for e in s["episodes"]}) == 2
     assert all(e["filePath"].startswith("/library/tv/Show/Season 0") for s in tree for e in s["episodes"])
+
+
+async def test_detail_and_progress_agree_on_the_error(api: Api, swarm: Swarm, big_mp4: Path):
+    """A show with a failed pack and a running one is not `error` yet, in the detail as in
+    /progress; once the other is ready, both say `error`, with the same reason."""
+    running = swarm.seed({"Mixed.S01/Mixed.S01E01.mp4": big_mp4}, upload_limit=64 * KIB)
+    failing = swarm.seed({"Mixed.S02/readme.txt": b"no video here"})
+    show = await add(api, running.magnet, type="tv", tmdbId=4242, title="Mixed")
+    await add(api, failing.magnet, type="tv", tmdbId=4242)
+
+    async def views() -> tuple[dict[str, Any], dict[str, Any]]:
+        return (await api.get(f"/api/media/{show['id']}")).json(), await progress(api, show["id"])
+
+    await wait_json(api, f"/api/media/{show['id']}", lambda d: "error" in {x["status"] for x in d["downloads"]}, 20)
+    detail, view = await views()
+    assert detail["status"] == view["status"] in ("added", "downloading")
+    assert detail["error"] is None and "error" not in view
+
+    running.throttle(None)
+    await wait_status(api, show["id"], "error", 60)  # ready + error: the failed pack shows now
+    detail, view = await views()
+    assert detail["status"] == view["status"] == "error"
+    assert detail["error"] == view["error"] == "This torrent contains no video file."

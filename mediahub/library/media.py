@@ -24,6 +24,7 @@ from mediahub.library.resolve import media_row
 from mediahub.library.status import (
     PROGRESS_SQL,
     STATUS_RANK_SQL,
+    combine_error,
     combine_progress,
     combine_status,
     status_of_rank,
@@ -126,6 +127,7 @@ class Library:
         downloads = (await torrents_by_media(row["id"])).get(row["id"], [])
         position = await playback.read(row["id"], "") if row["type"] == "movie" else None
         first = downloads[0] if downloads else None
+        status = combine_status(d["status"] for d in downloads)
         detail = MediaDetail(
             id=row["id"],
             type=row["type"],
@@ -139,7 +141,7 @@ class Library:
             poster_url=image_url(row, "poster"),
             backdrop_url=image_url(row, "backdrop"),
             runtime=row["runtime"],
-            status=combine_status(d["status"] for d in downloads),
+            status=status,
             progress=combine_progress(downloads),
             magnet_link=first["magnet_link"] if first else None,
             infohash=first["infohash"] if first else None,
@@ -149,7 +151,7 @@ class Library:
             last_played_at=iso(row["last_played_at"]),
             play_position=position.position if position else 0.0,
             play_duration=position.duration if position else None,
-            error=next((d["error"] for d in downloads if d["status"] == "error"), None),
+            error=combine_error(status, downloads),
         )
         if row["type"] == "tv":
             detail.season_count = row["season_count"]

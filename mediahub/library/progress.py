@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from mediahub.library.status import combine_progress, combine_status
+from mediahub.library.status import combine_error, combine_progress, combine_status
 from mediahub.library.views import ACTIVE_STATUSES, View
 from mediahub.torrents.models import TorrentStatus
 
@@ -50,7 +50,7 @@ def summarise(torrents: Sequence[dict[str, Any]], live: Sequence[TorrentStatus |
     status = combine_status(row["status"] for row, _ in rows)
     live_now = [s for _, s in rows if s is not None]
     etas = [s.eta for s in live_now]
-    error = next((row["error"] for row, _ in rows if row["status"] == "error" and row["error"]), None)
+    error = combine_error(status, (row for row, _ in rows))
     totals = [row["total_bytes"] for row, _ in rows]
     return ProgressView(
         status=status,
@@ -64,7 +64,7 @@ def summarise(torrents: Sequence[dict[str, Any]], live: Sequence[TorrentStatus |
         downloaded_bytes=sum(row["downloaded_bytes"] or 0 for row, _ in rows),
         total_bytes=sum(totals) if totals and all(totals) else None,
         eta=_eta(status, etas),
-        error=error if status == "error" else msgspec.UNSET,
+        error=msgspec.UNSET if error is None else error,
     )
 
 
