@@ -331,6 +331,13 @@ async def test_show_positions_need_one_of_its_episodes(api: Api) -> None:
     assert (await api.put(url, json={"position": 10, "episodeId": episodes[0]})).status_code == 204
     assert (await api.get(url, params={"episodeId": episodes[0]})).json() == {"position": 10, "duration": None}
     assert (await api.get(url, params={"episodeId": episodes[1]})).json() == {"position": 0, "duration": None}
+    # The show itself has no one position (each episode has its own, in /seasons).
+    detail = (await api.get(f"/api/media/{show_id}")).json()
+    assert (detail["playPosition"], detail["playDuration"]) == (None, None)
+    assert detail["lastPlayedAt"] is not None
+    seasons = (await api.get(f"/api/media/{show_id}/seasons")).json()
+    positions = {e["id"]: e["playPosition"] for s in seasons for e in s["episodes"]}
+    assert positions == {episode: 10 if episode == episodes[0] else 0 for episode in episodes}
 
 
 async def test_continue_watching_order_cutoff_and_limit(api: Api) -> None:

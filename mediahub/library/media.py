@@ -149,7 +149,8 @@ class Library:
             file_size=row["file_size"],
             added_at=iso(row["added_at"]) or "",
             last_played_at=iso(row["last_played_at"]),
-            play_position=position.position if position else 0.0,
+            # A show has no one position: each episode has its own, in /seasons.
+            play_position=(position.position if position else 0.0) if row["type"] == "movie" else None,
             play_duration=position.duration if position else None,
             error=combine_error(status, downloads),
         )
