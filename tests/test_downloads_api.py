@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mediahub.events import TorrentChanged
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, progress, wait_json, wait_progress
@@ -437,3 +438,21 @@ async def test_detail_and_progress_agree_on_the_error(api: Api, swarm: Swarm, bi
     detail, view = await views()
     assert detail["status"] == view["status"] == "error"
     assert detail["error"] == view["error"] == "This torrent contains no video file."
+
+
+async def test_a_profiles_own_pause_is_announced_at_once(api: Api):
+    """Pausing a shared torrent that runs on for another profile changes only this profile's
+    view; its change event is out before the 204, so the progress stream need not wait for a tick."""
+    link = magnet()  # nobody seeds it: no progress event would wake the stream
+    _, other = await api.new_profile("Second")
+    mine, theirs = (await add(api, link))["id"], (await add(other, link))["id"]
+    infohash = (await api.get(f"/api/media/{mine}")).json()["infohash"]
+    events = asyncio.create_task(sse_events(api, mine))
+    with api.hub.bus.subscribe() as changes:
+        assert (await api.post(f"/api/media/{mine}/pause")).status_code == 204
+        published = [changes.queue.get_nowait() for _ in range(changes.queue.qsize())]
+    assert any(isinstance(e, TorrentChanged) and e.infohash == infohash for e in published), published
+    assert (await progress(other, theirs))["status"] == "added"  # still running for the other profile
+    await wait_progress(api, mine, lambda view: view["status"] == "paused", 5)
+    assert (await api.delete(f"/api/media/{mine}")).status_code == 204  # ends the stream
+    assert "paused" in [e["status"] for e in await asyncio.wait_for(events, 10)]

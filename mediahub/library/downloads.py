@@ -133,6 +133,9 @@ class Downloads:
             await Download.update({Download.paused: paused}).where(Download.id.is_in([row["id"] for row in rows]))
         for infohash in {row["infohash"] for row in rows}:
             await self._apply_pauses(infohash)
+            # This profile's status changed even while the shared torrent runs on for others:
+            # say so now, so its progress stream does not wait for the next tick.
+            await self._announce(infohash, always=True)
 
     async def _apply_pauses(self, infohash: str) -> None:
         """Run the shared torrent while any holder wants it; pause it when all paused it."""
@@ -444,11 +447,15 @@ class Downloads:
         if not values:
             return
         await Torrent.update({getattr(Torrent, k): v for k, v in values.items()}).where(Torrent.infohash == infohash)
+        await self._announce(infohash)
+
+    async def _announce(self, infohash: str, *, always: bool = False) -> None:
+        """Publish `TorrentChanged` when the torrent's status or progress changed (or `always`)."""
         row = await Torrent.select(Torrent.status, Torrent.progress).where(Torrent.infohash == infohash).first()
         if row is None:
             return
         now = (row["status"], row["progress"])
-        if self._last.get(infohash) != now:
+        if always or self._last.get(infohash) != now:
             self._last[infohash] = now
             await self._bus.publish(TorrentChanged(infohash=infohash, status=now[0], progress=now[1]))
 
