@@ -153,3 +153,7 @@ async def test_openapi_schema_documents_every_route(api: Api) -> None:
     ]:
         assert path in paths, path
     assert "AddMedia" in schema["components"]["schemas"]
+    for action in ("pause", "resume", "retry"):  # 409 when there is nothing to do
+        conflict = paths[f"/api/media/{{media_id}}/{action}"]["post"]["responses"]["409"]
+        assert conflict["description"].startswith(f"Nothing to {action}")
+        assert conflict["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
