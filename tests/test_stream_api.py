@@ -126,12 +126,11 @@ async def test_a_range_mid_download_arrives_long_before_the_whole_file(api: Api,
     seed = swarm.seed({"Slow Film (2021).mp4": film}, piece_size=64 * 1024, upload_limit=rate)
     media_id = await add(api, seed.magnet, type="movie")
     middle = len(data) // 2
-    began = time.monotonic()
     part = await get_stream(api, stream_url(media_id), headers={"Range": f"bytes={middle}-{middle + 65535}"})
-    elapsed = time.monotonic() - began
     assert part.status_code == 206 and part.content == data[middle : middle + 65536]
-    assert elapsed < len(data) / rate / 2, f"{elapsed:.1f} s: no faster than downloading in order"
-    assert await status(api, media_id) == "downloading"
+    # In order, the middle arrives at 50 %: its pieces jumped the queue.
+    view = (await api.get(f"/api/media/{media_id}/progress")).json()
+    assert view["status"] == "downloading" and view["progress"] < 40, view
 
 
 async def test_downloading_mkv_is_transmuxed_and_plays_fully(api: Api, swarm: Swarm, tmp_path: Path) -> None:
@@ -150,11 +149,9 @@ async def test_no_bytes_yet_is_202_with_retry_after(api: Api, swarm: Swarm, mkv_
     seed.stop()  # nobody to download from: no metadata, no bytes
     media_id = await add(api, seed.magnet, type="movie")
     for method in ("GET", "HEAD"):
-        began = time.monotonic()
-        response = await api.request(method, stream_url(media_id))
+        response = await asyncio.wait_for(api.request(method, stream_url(media_id)), 30)  # never hangs
         assert response.status_code == 202
         assert int(response.headers["retry-after"]) > 0
-        assert time.monotonic() - began < STREAM_WAIT + 1.5
         if method == "GET":
             assert response.json()["progress"] == 0 and response.json()["message"]
 
