@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from mediahub.hub import Hub
+from mediahub.settings import Settings
 from tests.hubs import OWNER_TOKEN, Api, make_settings, magnet
 
 pytestmark = pytest.mark.anyio
@@ -157,3 +158,46 @@ async def test_openapi_schema_documents_every_route(api: Api) -> None:
         conflict = paths[f"/api/media/{{media_id}}/{action}"]["post"]["responses"]["409"]
         assert conflict["description"].startswith(f"Nothing to {action}")
         assert conflict["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+async def test_owner_token_rotation_through_the_environment(tmp_path: Path, database_url: str) -> None:
+    """MEDIAHUB_OWNER_TOKEN replaces the owner token: the old one stops working at once (and
+    the owner.token file holding it goes), profile tokens and the library stay."""
+    env = {"MEDIAHUB_DATA_DIR": str(tmp_path / "data"), "MEDIAHUB_DATABASE_URL": database_url,
+           "MEDIAHUB_TORRENT_LISTEN": "127.0.0.1:0", "MEDIAHUB_TORRENT_DHT": "0", "MEDIAHUB_TORRENT_LSD": "0",
+           "MEDIAHUB_TORRENT_UPNP": "0"}  # fmt: skip
+
+    async def serving(extra: dict[str, str]) -> tuple[Hub, httpx.AsyncClient]:
+        hub = await Hub.open(Settings.from_env({**env, **extra}))
+        return hub, httpx.AsyncClient(base_url=await hub.serve())
+
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    hub, http = await serving({})
+    first = hub.settings.owner_token_file.read_text().strip()
+    profile = (await http.get("/api/profiles", headers=bearer(first))).json()[0]["id"]
+    kid = (await http.post(f"/api/profiles/{profile}/tokens", headers=bearer(first), json={})).json()["token"]
+    item = (await http.post("/api/media", headers=bearer(first), json={"magnetLink": magnet()})).json()["id"]
+    await http.aclose()
+    await hub.close()
+
+    for rotated in ("rotated-owner-token-one-0123456789", "rotated-owner-token-two-0123456789"):
+        hub, http = await serving({"MEDIAHUB_OWNER_TOKEN": rotated})
+        try:
+            assert (await http.get("/api/media", headers=bearer(first))).status_code == 401
+            assert [m["id"] for m in (await http.get("/api/media", headers=bearer(rotated))).json()] == [item]
+            assert [m["id"] for m in (await http.get("/api/media", headers=bearer(kid))).json()] == [item]
+            assert not hub.settings.owner_token_file.exists()
+        finally:
+            await http.aclose()
+            await hub.close()
+        first = rotated  # the next rotation retires this one
+
+    hub, http = await serving({})  # the variable unset again: the last owner token stays
+    try:
+        assert (await http.get("/api/media", headers=bearer(first))).status_code == 200
+        assert not hub.settings.owner_token_file.exists()  # nothing new was generated
+    finally:
+        await http.aclose()
+        await hub.close()

@@ -76,6 +76,8 @@ class ProfileService:
             if not await ApiToken.exists().where(ApiToken.token_hash == hash_token(owner_token)):
                 await ApiToken.delete().where(ApiToken.is_owner == True)  # noqa: E712
                 await self._insert_owner(owner_token)
+                if await asyncio.to_thread(_remove, token_file):  # it holds the token just replaced
+                    log.warning("MEDIAHUB_OWNER_TOKEN replaced the owner token; removed the stale %s", token_file)
             return
         if not has_owner:
             token = generate_token()
@@ -173,6 +175,14 @@ def _require_owner(actor: Actor) -> None:
 
 def _profile_view(row: dict) -> ProfileView:
     return ProfileView(id=row["id"], name=row["name"], created_at=iso(row["created_at"]) or "")
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _write_secret(path: Path, text: str) -> None:
