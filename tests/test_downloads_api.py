@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mediahub.db.tables import ApiToken, Download, Media, Position, Profile, Torrent
 from mediahub.events import TorrentChanged
 from mediahub.hub import Hub
 from mediahub.settings import Settings
@@ -456,3 +457,39 @@ async def test_a_profiles_own_pause_is_announced_at_once(api: Api):
     await wait_progress(api, mine, lambda view: view["status"] == "paused", 5)
     assert (await api.delete(f"/api/media/{mine}")).status_code == 204  # ends the stream
     assert "paused" in [e["status"] for e in await asyncio.wait_for(events, 10)]
+
+
+async def test_deleting_a_profile_takes_its_data_and_leaves_a_shared_download(
+    api: Api, swarm: Swarm, mp4_file: Path, mkv_file: Path, settings: Settings
+):
+    """Owner deletes a profile: its items, positions, tokens and its own torrent go (rows and
+    files); the torrent it shared stays whole for the other profile, which still streams it."""
+    shared_seed = swarm.seed({"Shared.Film.2019.mp4": mp4_file})
+    own_seed = swarm.seed({"Kid.Film.2020.mkv": mkv_file})
+    kid_id, kid = await api.new_profile("Kid")
+    mine = await add(api, shared_seed.magnet)
+    kids = [await add(kid, shared_seed.magnet), await add(kid, own_seed.magnet)]
+    ready = {item["id"]: await wait_status(client, item["id"], "ready")
+             for client, item in ((api, mine), (kid, kids[0]), (kid, kids[1]))}  # fmt: skip
+    shared_file = library_file(settings, ready[mine["id"]]["filePath"])
+    own_file = library_file(settings, ready[kids[1]["id"]]["filePath"])
+    assert own_file.is_file() and shared_file.is_file()
+    assert (await kid.put(f"/api/media/{kids[0]['id']}/position", json={"position": 3})).status_code == 204
+
+    assert (await api.delete(f"/api/profiles/{kid_id}")).status_code == 204
+    assert (await kid.get("/api/media")).status_code == 401  # its tokens went with it
+    assert await Profile.exists().where(Profile.id == kid_id) is False
+    assert await ApiToken.count().where(ApiToken.profile == kid_id) == 0
+    assert await Media.count().where(Media.profile == kid_id) == 0
+    kid_items = [item["id"] for item in kids]
+    assert await Download.count().where(Download.media.is_in(kid_items)) == 0
+    assert await Position.count().where(Position.media.is_in(kid_items)) == 0
+    # Its own torrent is gone, rows and files; the shared one is whole and still mine.
+    assert await Torrent.exists().where(Torrent.infohash == own_seed.infohash) is False
+    assert not own_file.exists() and not (settings.downloads_dir / own_seed.infohash).exists()
+    assert [t.infohash for t in api.hub.engine.torrents()] == [shared_seed.infohash]  # type: ignore[union-attr]
+    assert await Torrent.exists().where(Torrent.infohash == shared_seed.infohash)
+    assert shared_file.read_bytes() == mp4_file.read_bytes()
+    assert (await progress(api, mine["id"]))["status"] == "ready"
+    streamed = await api.get(f"/api/media/{mine['id']}/stream")
+    assert streamed.status_code == 200 and streamed.content == mp4_file.read_bytes()
