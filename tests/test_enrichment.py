@@ -21,6 +21,7 @@ from mediahub.ids import new_id
 from mediahub.metadata.tmdb import TmdbClient
 from tests.fake_tmdb import FakeTmdb, tiny_jpeg
 from tests.hubs import Api, magnet, make_settings
+from tests.swarm import until
 
 pytestmark = pytest.mark.anyio
 
@@ -294,3 +295,18 @@ async def test_bad_images_from_listed_hosts_are_refused(open_api: OpenApi, fake_
         assert (await api.get(f"/api/images/{media_id}/poster.jpg")).status_code == 404
         assert (await api.get(f"/api/media/{media_id}")).json()["title"] == "Inception"
         assert not fake_tmdb.requests_to("/img/poster.jpg")
+
+
+async def test_enrichment_resumes_after_a_restart(open_api: OpenApi, fake_tmdb: FakeTmdb) -> None:
+    """Stopped while TMDB had not answered: the next start finishes the item's metadata and art."""
+    tmdb = fake_tmdb.hold("/3/")
+    async with open_api() as api:
+        added = (await api.post("/api/media", json={"magnetLink": magnet(name="Inception.2010.720p")})).json()
+        await until(lambda: fake_tmdb.requests_to("/3/search/movie"), 10, "the enricher to ask TMDB")
+        assert (await api.get(f"/api/media/{added['id']}")).json()["tmdbId"] is None
+    tmdb.set()  # TMDB is back; the server is not
+    async with open_api() as api:
+        detail = await eventually(api, f"/api/media/{added['id']}",
+                                  lambda m: m["runtime"] is not None and (m["posterUrl"] or "").startswith("/api/"))
+        assert (detail["tmdbId"], detail["runtime"], detail["imdbId"]) == (27205, 148, "tt1375666")
+        assert (await api.get(detail["posterUrl"])).content == tiny_jpeg()
