@@ -105,14 +105,13 @@ class Downloads:
         with self._bus.subscribe() as changes:
             while True:
                 try:
-                    media_id = (await media_row(profile_id, media_id))["id"]  # an alias: the item it names
                     view = await self.progress(profile_id, media_id)
+                    hashes = {row["infohash"] for row in await self._torrents_of(profile_id, media_id)}
                 except NotFound:
                     return
                 yield view
                 if view.terminal:
                     return
-                hashes = {row["infohash"] for row in await _downloads(media_id)}
                 await _next_change(changes, hashes, PROGRESS_INTERVAL)
 
     async def pause(self, profile_id: str, media_id: str) -> None:
