@@ -12,7 +12,8 @@ __all__ = ["Hub", "Settings", "SettingsError", "app", "__version__"]
 
 def __getattr__(name: str) -> Any:
     # `app` and `Hub` are imported lazily so `import mediahub` stays cheap and
-    # `uvicorn mediahub:app` reads the environment only when it starts.
+    # `uvicorn mediahub:app` reads the environment only when it starts. The app is made once:
+    # once in the module's namespace, later lookups find it there and skip this function.
     if name == "Hub":
         from mediahub.hub import Hub
 
@@ -20,5 +21,6 @@ def __getattr__(name: str) -> Any:
     if name == "app":
         from mediahub.api.app import create_app
 
-        return create_app()
+        globals()["app"] = app = create_app()
+        return app
     raise AttributeError(name)

@@ -1,9 +1,10 @@
 """The `mediahub` command: run the server, or drive one from a terminal.
 
-Every command but `serve` talks HTTP to a running server (`--url`/`MEDIAHUB_URL`, token from
-`--token`, `MEDIAHUB_TOKEN`, `MEDIAHUB_OWNER_TOKEN` or `<data dir>/owner.token`), or opens the
-Hub in this process with `--local`. Both faces return the same JSON shapes, so the output
-code below does not care which one answered. A failure is one line on stderr and exit 1.
+Every command but `serve` calls the HTTP API: of a running server (`--url`/`MEDIAHUB_URL`,
+token from `--token`, `MEDIAHUB_TOKEN`, `MEDIAHUB_OWNER_TOKEN` or `<data dir>/owner.token`),
+or, with `--local`, of a Hub opened in this process (`hub.client`, no server or token). The
+same routes answer either way, so the commands below do not care which one it was. A failure
+is one line on stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 import httpx
 import msgspec
 
+from mediahub.api.client import raise_for_error
+from mediahub.display import human_size
 from mediahub.errors import MediahubError
-from mediahub.settings import Settings, SettingsError
+from mediahub.settings import Settings, SettingsError, help_text
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TERMINAL_STATUSES = {"ready", "error"}
@@ -32,31 +35,22 @@ class CliError(Exception):
     """Something the user can fix; printed as one line."""
 
 
-class Backend(Protocol):
-    """What the commands need; answers are the HTTP API's JSON (camelCase dicts)."""
+class Backend:
+    """What the commands need, as calls of the HTTP API; answers are its JSON (camelCase dicts)."""
 
-    async def add(self, body: dict[str, Any]) -> dict[str, Any]: ...
-    async def list(self, media_type: str | None) -> list[dict[str, Any]]: ...
-    async def progress(self, media_id: str) -> dict[str, Any]: ...
-    async def profiles(self) -> list[dict[str, Any]]: ...
-    async def create_token(self, profile_id: str, label: str | None) -> dict[str, Any]: ...
-
-
-class HttpBackend:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
         self._client = client
+        self._headers = headers or {}
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = await self._client.request(method, path, **kwargs)
+            response = await self._client.request(method, path, headers=self._headers, **kwargs)
         except httpx.TransportError as exc:
             raise CliError(f"cannot reach mediahub at {self._client.base_url} ({exc}); is `mediahub serve` running?")
-        if response.is_error:
-            try:
-                message = response.json()["message"]
-            except (ValueError, KeyError, TypeError):
-                message = response.text.strip()[:200] or response.reason_phrase
-            raise CliError(f"{message} (HTTP {response.status_code})")
+        try:
+            raise_for_error(response)
+        except MediahubError as exc:
+            raise CliError(f"{exc.message} (HTTP {response.status_code})") from None
         return response.json()
 
     async def add(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -73,39 +67,6 @@ class HttpBackend:
 
     async def create_token(self, profile_id: str, label: str | None) -> dict[str, Any]:
         return await self._call("POST", f"/api/profiles/{profile_id}/tokens", json={"label": label})
-
-
-class LocalBackend:
-    """The same calls on a Hub opened in this process (no server needed)."""
-
-    def __init__(self, hub: Any, profile_id: str | None) -> None:
-        self._hub = hub
-        self._profile = profile_id
-
-    async def _actor(self) -> Any:
-        return await self._hub.profiles.authenticate_owner(self._profile)
-
-    async def _library(self) -> Any:
-        return self._hub.library_for((await self._actor()).profile_id)
-
-    async def add(self, body: dict[str, Any]) -> dict[str, Any]:
-        from mediahub.library.views import AddMedia
-
-        added = await (await self._library()).add(msgspec.convert(body, AddMedia))
-        return msgspec.to_builtins(added.media)
-
-    async def list(self, media_type: str | None) -> list[dict[str, Any]]:
-        return msgspec.to_builtins(await (await self._library()).list(media_type))
-
-    async def progress(self, media_id: str) -> dict[str, Any]:
-        profile_id = (await self._actor()).profile_id
-        return msgspec.to_builtins(await self._hub.downloads.progress(profile_id, media_id))
-
-    async def profiles(self) -> list[dict[str, Any]]:
-        return msgspec.to_builtins(await self._hub.profiles.list(await self._actor()))
-
-    async def create_token(self, profile_id: str, label: str | None) -> dict[str, Any]:
-        return msgspec.to_builtins(await self._hub.profiles.create_token(await self._actor(), profile_id, label))
 
 
 # ---- where things are --------------------------------------------------------------------
@@ -135,18 +96,17 @@ def _token(args: argparse.Namespace) -> str:
 
 @asynccontextmanager
 async def _backend(args: argparse.Namespace) -> AsyncIterator[Backend]:
+    headers = {"X-Profile-Id": args.profile} if args.profile else {}
     if args.local:
         from mediahub.hub import Hub
 
         async with Hub.open(_settings(args)) as hub:
-            yield LocalBackend(hub, args.profile)
+            yield Backend(hub.client, headers)
         return
-    headers = {"Authorization": f"Bearer {_token(args)}"}
-    if args.profile:
-        headers["X-Profile-Id"] = args.profile
+    headers["Authorization"] = f"Bearer {_token(args)}"
     url = args.url or os.environ.get("MEDIAHUB_URL") or DEFAULT_URL
-    async with httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers, timeout=30) as client:
-        yield HttpBackend(client)
+    async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=30) as client:
+        yield Backend(client, headers)
 
 
 # ---- commands ----------------------------------------------------------------------------
@@ -213,15 +173,6 @@ def render_progress(p: dict[str, Any], width: int = 30) -> str:
     return line
 
 
-def human_size(n: float) -> str:
-    """Bytes for people (decimal units, as download clients show them)."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
-
-
 def _title(item: dict[str, Any]) -> str:
     return f"{item['title']} ({item['year']})" if item.get("year") else item["title"]
 
@@ -246,7 +197,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mediahub", description="Self-hosted media library: magnet in, streaming video out.")
+    parser = _Parser(
+        prog="mediahub",
+        description="Self-hosted media library: magnet in, streaming video out.",
+        epilog=help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the epilog's layout
+    )
     parser.add_argument("--url", help=f"server URL (env MEDIAHUB_URL; default {DEFAULT_URL})")
     parser.add_argument("--token", help="API token (env MEDIAHUB_TOKEN; default: <data dir>/owner.token)")
     parser.add_argument("--profile", help="act as this profile id (owner token only)")
@@ -308,11 +264,8 @@ def app_main() -> int:
 
 
 async def _run(args: argparse.Namespace) -> None:
-    try:
-        async with _backend(args) as backend:
-            await args.run(backend, args)
-    except MediahubError as exc:  # --local: the services' own messages
-        raise CliError(exc.message) from None
+    async with _backend(args) as backend:
+        await args.run(backend, args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ the notebook widgets are two thin faces on the same Hub:
         ...
     hub = await Hub.open()                      # a notebook's running loop
     await hub.library.add(magnet_link="magnet:?xt=urn:btih:...")
+    await hub.client.get("/api/media")          # the HTTP API in-process, as the owner
     await hub.close()
 """
 
@@ -17,6 +18,8 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Generator
+from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -29,6 +32,7 @@ from mediahub.events import EventBus
 from mediahub.library.downloads import Downloads
 from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
+from mediahub.library.sessions import SessionService
 from mediahub.metadata.enrich import Enricher
 from mediahub.private import private_dir
 from mediahub.settings import Settings
@@ -48,6 +52,7 @@ class Hub:
         self.settings = settings
         self.bus = EventBus()
         self.profiles = ProfileService()
+        self.sessions = SessionService(self.profiles, timedelta(days=settings.session_days))  # the web app's sign-ins
         self.db: Engine | None = None
         self.http: httpx.AsyncClient | None = None  # shared by TMDB and image fetches
         self.enricher: Enricher | None = None
@@ -130,6 +135,20 @@ class Hub:
         self._closers.append(stop)
         log.info("mediahub HTTP API on %s", self.url)
         return self.url
+
+    @cached_property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP API in this process, without a server or a token (`mediahub.api.client`).
+
+        `await hub.client.post("/api/media", json={"magnetLink": ...})` acts as the owner;
+        add `headers={"X-Profile-Id": id}` to act as another profile. Closed with the hub.
+        """
+        from mediahub.api.app import create_app  # the app imports the Hub: import late
+        from mediahub.api.client import in_process_client
+
+        client = in_process_client(create_app(self))
+        self._closers.append(client.aclose)
+        return client
 
     async def close(self) -> None:
         """Stop every service in reverse start order; safe to call twice."""

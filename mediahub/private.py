@@ -14,6 +14,8 @@ import os
 import stat
 from pathlib import Path
 
+from mediahub.files import SECRET_MODE
+
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ def private_dir(path: Path) -> None:
 def private_file(path: Path) -> None:
     """Create an empty `path` 0600 for SQLite to fill, or warn when an existing one is open."""
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_MODE))
     except FileExistsError:
         _warn_if_open(path, "chmod 600")
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""API benchmark; prints one JSON document (issue 7's figures, with the framework ceiling).
+"""API benchmark; prints one JSON document: each route's throughput next to /health's.
 
     .venv/bin/python scripts/bench_api.py            # 10,000 items, 100,000 positions
     .venv/bin/python scripts/bench_api.py --quick    # small sizes, for a smoke test
 
 A library of `--items` media (four in five movies, the rest shows with enough episodes to make
 `--positions` play positions) is written straight through the Piccolo tables into a fresh
-SQLite data dir. One uvicorn process then serves mediahub on it and, in the same process, a
-bare Litestar hello-world at /hello: the ceiling any Litestar route on this machine can reach.
-For each endpoint, `--connections` keep-alive clients (a raw HTTP/1.1 client, so the client's
-own cost stays small) send requests for `--seconds`; the JSON has latency percentiles, requests
-per second, and `vs_hello`: the endpoint's throughput as a fraction of hello-world's.
+SQLite data dir. Then `uvicorn mediahub:app` serves it, as a user starts it, and Debian's
+`wrk` (`--connections` keep-alive connections, two threads) loads one route after another for
+`--seconds` each: detail, progress, continue-watching, the first page of the list, a PUT of a
+position, search and the whole unpaged list. `vs_health` is a route's requests/s as a fraction
+of the app's own /health in the same run (the framework's ceiling on this machine);
+`client_cpu_s` next to `server_cpu_s` shows whether the client or the server was the limit.
 Last, `memory`: the server's RSS idle and with `--torrents` downloads running from a throttled
 loopback seeder.
 """
@@ -31,6 +32,10 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import wrk  # noqa: E402  (scripts/wrk.py)
 TOKEN = "bench-owner-token-0123456789abcdef"
 BATCH = 500
 
@@ -45,7 +50,8 @@ async def seed(data_dir: Path, items: int, positions: int) -> dict[str, list[str
     from mediahub.ids import new_id, utcnow
     from mediahub.settings import Settings
 
-    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'mediahub.db'}", owner_token=TOKEN)
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'mediahub.db'}", owner_token=TOKEN,
+                        torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False, torrent_upnp=False)
     rng = random.Random(7)
     words = ["star", "night", "river", "ghost", "city", "winter", "blue", "last", "iron", "garden"]
     shows = max(1, items // 5)
@@ -99,29 +105,23 @@ def _position(table, id_, media_id, episode_key, rng, played):  # type: ignore[n
 # --- the server -------------------------------------------------------------------------------
 
 
-def serve(data_dir: str, port: int) -> None:
-    """Child process: mediahub and a bare Litestar hello-world on one uvicorn."""
-    import uvicorn
-    from litestar import Litestar, get
-
-    from mediahub.api.app import create_app
-    from mediahub.settings import Settings
-
-    @get("/hello")
-    async def hello() -> dict[str, str]:
-        return {"hello": "world"}
-
-    bare = Litestar([hello], openapi_config=None)
-    settings = Settings(data_dir=Path(data_dir), database_url=f"sqlite:///{Path(data_dir) / 'mediahub.db'}",
-                        owner_token=TOKEN, torrent_listen="127.0.0.1:0", torrent_dht=False, torrent_lsd=False,
-                        torrent_upnp=False)
-    mediahub_app = create_app(settings=settings)
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        target = bare if scope.get("path") == "/hello" else mediahub_app
-        await target(scope, receive, send)
-
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+    """`uvicorn mediahub:app` as a user runs it (access log on), on the seeded data dir."""
+    env = _child_env()
+    env.update(
+        MEDIAHUB_DATA_DIR=str(data_dir),
+        MEDIAHUB_OWNER_TOKEN=TOKEN,
+        MEDIAHUB_TORRENT_LISTEN="127.0.0.1:0",
+        MEDIAHUB_TORRENT_DHT="0",
+        MEDIAHUB_TORRENT_LSD="0",
+        MEDIAHUB_TORRENT_UPNP="0",
+        MEDIAHUB_MAGNET_HOSTS="127.0.0.1",
+    )
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "mediahub:app", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=out, stderr=out, cwd=data_dir.parent,
+        )  # fmt: skip
 
 
 def _free_port() -> int:
@@ -130,19 +130,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_healthy(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    import httpx
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"server exited with {server.returncode}")
         try:
-            status, _ = asyncio.run(_one(port, "/health"))
-            if status == 200:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
                 return
-        except OSError:
+        except httpx.TransportError:
             pass
         time.sleep(0.05)  # polling with a deadline
     raise TimeoutError("server did not become healthy")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- memory -----------------------------------------------------------------------------------
@@ -191,63 +198,44 @@ def bench_memory(port: int, pid: int, torrents: int, workdir: Path) -> dict[str,
             "per_torrent_mib": round((active - idle) / torrents, 2)}
 
 
-# --- the client -------------------------------------------------------------------------------
+# --- the load ---------------------------------------------------------------------------------
 
 
-async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> tuple[int, int]:
-    writer.write(
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
-    )
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
-    await reader.readexactly(length)
-    return status, length
-
-
-async def _one(port: int, path: str) -> tuple[int, int]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        return await _request(reader, writer, path)
-    finally:
-        writer.close()
-
-
-async def _load(port: int, paths: list[str], connections: int, seconds: float) -> dict[str, float]:
-    latencies: list[float] = []
-    sizes: list[int] = []
-
-    async def client(seed: int) -> None:
-        rng = random.Random(seed)
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while time.monotonic() < until:
-            path = rng.choice(paths)
-            sent = time.perf_counter()
-            status, size = await _request(reader, writer, path)
-            if status != 200:
-                raise RuntimeError(f"{path}: HTTP {status}")
-            latencies.append(time.perf_counter() - sent)
-            sizes.append(size)
-        writer.close()
-
-    until = time.monotonic() + seconds
-    began = time.perf_counter()
-    await asyncio.gather(*(client(seed) for seed in range(connections)))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 2)
-
+def endpoints(ids: dict[str, list[str]]) -> dict[str, tuple[list[tuple[str, str, str | None]], int]]:
+    """Each row: the requests wrk picks from at random, and the status they must answer."""
+    rng = random.Random(1)
+    items = ids["movie"] + ids["tv"]
+    some = [rng.choice(items) for _ in range(200)]
+    movies = [rng.choice(ids["movie"]) for _ in range(200)]
+    body = json.dumps({"position": 612.5, "duration": 5400.0})
     return {
-        "requests": len(latencies),
-        "requests_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": pct(0.50),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": round(latencies[-1] * 1000, 2),
-        "mean_body_bytes": int(sum(sizes) / len(sizes)),
+        "health": ([("GET", "/health", None)], 200),
+        "detail": ([("GET", f"/api/media/{m}", None) for m in some], 200),
+        "progress": ([("GET", f"/api/media/{m}/progress", None) for m in some], 200),
+        "continue_watching": ([("GET", "/api/media/continue-watching", None)], 200),
+        "list_paged": ([("GET", "/api/media?limit=50", None)], 200),
+        "put_position": ([("PUT", f"/api/media/{m}/position", body) for m in movies], 204),
+        "search": ([("GET", f"/api/media/search?q={w}", None) for w in ids["words"]], 200),
+        "list_whole": ([("GET", "/api/media", None)], 200),
     }
+
+
+def measure(url: str, pid: int, rows: dict, connections: int, seconds: float) -> dict[str, dict[str, float]]:
+    """wrk on every row in turn (after a short warm-up), with the server's CPU time beside
+    the client's: a client near a core of its own while the server's is saturated is not
+    the bottleneck."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    results = {}
+    for name, (requests, status) in rows.items():
+        wrk.run(url, requests, headers=headers, connections=2, seconds=1, expected_status=status)
+        before = cpu_seconds(pid)
+        figures = wrk.run(url, requests, headers=headers, connections=connections, seconds=seconds,
+                          expected_status=status)  # fmt: skip
+        figures["server_cpu_s"] = round(cpu_seconds(pid) - before, 2)
+        if figures["errors"]:
+            raise RuntimeError(f"{name}: {figures['errors']} requests failed")
+        results[name] = figures
+    return results
 
 
 def main() -> None:
@@ -258,46 +246,32 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--torrents", type=int, default=20, help="active downloads for the memory figure")
-    parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
-        return
     if args.quick:
-        args.items, args.positions, args.connections, args.seconds, args.torrents = 200, 1000, 4, 0.5, 2
-    sys.path.insert(0, str(ROOT))
+        args.items, args.positions, args.connections, args.seconds, args.torrents = 200, 1000, 4, 1, 2
+    if not wrk.available():
+        sys.exit("bench_api.py needs Debian's wrk (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         data_dir = Path(tmp) / "data"
         began = time.perf_counter()
         ids = asyncio.run(seed(data_dir, args.items, args.positions))
         seeded_s = time.perf_counter() - began
         port = _free_port()
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(data_dir), str(port)], env=_child_env())
+        url = f"http://127.0.0.1:{port}"
+        server = start_server(data_dir, port, Path(tmp) / "server.log")
         try:
-            _wait_healthy(port, server)
-            rng = random.Random(1)
-            endpoints = {
-                "hello": ["/hello"],
-                "list": ["/api/media", "/api/media?type=movie", "/api/media?type=tv"],  # whole lists
-                "list_paged": ["/api/media?limit=50"],  # the first page, as a client that pages asks
-                "search": [f"/api/media/search?q={w}" for w in ids["words"]] + ["/api/media/search?q=ni&type=tv"],
-                "continue_watching": ["/api/media/continue-watching"],
-                "detail": [f"/api/media/{rng.choice(ids['movie'] + ids['tv'])}" for _ in range(200)],
-            }
-            results = {}
-            for name, paths in endpoints.items():
-                asyncio.run(_load(port, paths, 2, min(0.5, args.seconds)))  # warm-up
-                results[name] = asyncio.run(_load(port, paths, args.connections, args.seconds))
+            _wait_healthy(url, server)
+            results = measure(url, server.pid, endpoints(ids), args.connections, args.seconds)
             memory = bench_memory(port, server.pid, args.torrents, Path(tmp))
         finally:
             server.terminate()
             server.wait()
-    hello = results["hello"]["requests_per_s"]
-    for name, figures in results.items():
-        figures["vs_hello"] = round(figures["requests_per_s"] / hello, 3)
+    health = results["health"]["requests_per_s"]
+    for figures in results.values():
+        figures["vs_health"] = round(figures["requests_per_s"] / health, 3)
     print(json.dumps({
         "library": {"items": ids["counts"][0], "positions": ids["counts"][1], "seed_seconds": round(seeded_s, 1)},
-        "load": {"connections": args.connections, "seconds_per_endpoint": args.seconds},
+        "load": {"client": "wrk", "connections": args.connections, "seconds_per_endpoint": args.seconds},
         "endpoints": results,
         "memory": memory,
     }, indent=2))

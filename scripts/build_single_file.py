@@ -16,6 +16,7 @@ result runs on the same Python minor version and platform it was built on.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -25,15 +26,29 @@ import time
 from importlib.metadata import Distribution, PackageNotFoundError, distribution
 from pathlib import Path
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY_POINT = "mediahub.cli:app_main"
+INSTALL_HINT = f"{sys.executable} -m pip install -e '{ROOT}[test]'"
+
+
+def missing_tools() -> list[str]:
+    """What this build needs and this Python lacks, each with how to get it."""
+    missing = []
+    try:
+        distribution("mediahub")
+    except PackageNotFoundError:
+        missing.append(f"mediahub is not installed in this Python: {INSTALL_HINT}")
+    for module, why in [("shiv", "makes the .pyz"), ("packaging", "reads requirement markers")]:
+        if importlib.util.find_spec(module) is None:
+            missing.append(f"{module} ({why}) is not installed: {sys.executable} -m pip install {module}")
+    return missing
 
 
 def runtime_distributions(project: str = "mediahub") -> list[Distribution]:
     """The installed distributions `project` needs to run (no test extras), with theirs."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     found: dict[str, Distribution] = {}
     todo: list[tuple[str, frozenset[str]]] = [(project, frozenset())]
     while todo:
@@ -94,6 +109,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "dist" / "mediahub.pyz")
     args = parser.parse_args()
+    if missing := missing_tools():
+        print("Cannot build the single-file app yet:", *(f"  - {line}" for line in missing), sep="\n", file=sys.stderr)
+        return 2
     started = time.monotonic()
     output = build(args.output)
     print(f"built {output} ({output.stat().st_size / 1e6:.1f} MB) in {time.monotonic() - started:.1f} s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from mediahub.settings import table
 from tests.hubs import magnet
 from tests.server_process import MEDIAHUB, ServerProcess, loopback_env
 
@@ -97,3 +98,12 @@ def test_watch_draws_progress_until_ready(server, swarm, mp4_file):
     assert len(lines) >= 2 and any(" downloading" in line for line in lines)
     row = remote(server, "ls").stdout.strip().splitlines()[1]
     assert row.split()[:4] == [media_id, "movie", "ready", "100.0%"] and row.endswith("Big Buck Bunny (2008)")
+
+
+def test_help_lists_every_setting_with_its_default(tmp_path):
+    shown = mediahub("--help", env=loopback_env(tmp_path / "data"))
+    assert shown.returncode == 0, shown.stderr
+    settings = shown.stdout.split("settings (environment variables")[1]
+    for row in table():
+        assert f"{row.variable}  (default: {row.default.replace('`', '')})" in settings
+    assert "seconds a stream waits for its first bytes" in settings  # and what each one does

@@ -159,3 +159,22 @@ async def test_preview_of_a_finished_file_plays_from_the_saved_position(hub, swa
         assert len(video.content) == (await hub.library.get(added.media.id)).file_size > 0
     finally:
         board.close()
+
+
+async def test_a_profiles_dashboard_shows_and_adds_only_that_profiles_items(hub):
+    kids = (await hub.client.post("/api/profiles", json={"name": "Kids"})).json()["id"]
+    await hub.library.add(AddMedia(magnet_link=magnet(name="Heat.1995.mkv")))  # the default profile's
+    board = dashboard(hub, kids)
+    await asyncio.wait_for(board.loaded.wait(), 10)
+    try:
+        assert board.table.rows == {}
+        board.add_box.text.value = magnet(name="Up.2009.mkv")
+        board.add_box.button.click()
+        await until(lambda: board.table.rows, 5, "the new row")
+        (row,) = board.table.rows.values()
+        assert "Up" in row.title.value
+        theirs = (await hub.client.get("/api/media", headers={"X-Profile-Id": kids})).json()
+        assert [item["id"] for item in theirs] == [row.media_id]
+        assert [item.title for item in await hub.library.list()] == ["Heat"]
+    finally:
+        board.close()

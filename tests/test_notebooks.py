@@ -64,7 +64,8 @@ def test_quickstart_downloads_and_previews(tmp_path, movie_seed):
     notebook = run_notebook("quickstart.ipynb", tmp_path, env)
     assert not [out for out in outputs(notebook) if out["output_type"] == "error"]
     assert "Big Buck Bunny is ready" in texts(notebook)
-    assert len(widget_views(notebook)) == 2  # the dashboard and the preview player
+    assert f"library: {tmp_path / 'data'} (0 items" in texts(notebook)  # which data dir it opened
+    assert len(widget_views(notebook)) == 1  # the dashboard, its preview player inside: one <video> on the page
     # (Rows are made by the dashboard's background task, whose widget messages nbclient does not
     # keep; the browser test watches them live.)
     states = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].values()

@@ -78,6 +78,21 @@ def test_single_file_app_builds_and_serves(tmp_path):
         assert httpx.get(f"{app.url}/api/media").status_code == 401
         listing = httpx.get(f"{app.url}/api/media", headers=auth(app))
         assert listing.status_code == 200 and listing.json() == []
+        # The web app and the docs UI's assets travel inside the file.
+        assert "/static/main.js" in httpx.get(f"{app.url}/").text
+        assert httpx.get(f"{app.url}/static/vendor/swagger-ui-dist-5.35.0/swagger-ui-bundle.js").status_code == 200
+
+
+def test_single_file_build_says_what_is_missing(tmp_path):
+    """Run by a Python without mediahub, shiv or packaging: a plain list of what to install, no traceback."""
+    build = subprocess.run(
+        [sys._base_executable, "-I", "-S", str(ROOT / "scripts" / "build_single_file.py"), "-o", str(tmp_path / "x.pyz")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert build.returncode == 2
+    assert "Traceback" not in build.stderr
+    assert "mediahub is not installed" in build.stderr and "pip install shiv" in build.stderr
+    assert not (tmp_path / "x.pyz").exists()
 
 
 def auth(server: ServerProcess) -> dict[str, str]:

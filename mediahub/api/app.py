@@ -2,7 +2,8 @@
 
 `create_app()` (what `uvicorn mediahub:app` runs) opens a Hub from the environment for the
 app's lifetime; `create_app(hub)` serves a Hub someone else opened and will close (a
-notebook, a test).
+notebook, a test, `hub.client`). That app needs no lifespan run: `hub.client`'s transport
+runs none.
 """
 
 from __future__ import annotations
@@ -28,13 +29,22 @@ from mediahub.api.media import MediaController
 from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
 from mediahub.api.security import HostGuard, RedactSecrets, TokenBrake, refuse_malformed
+from mediahub.api.session import SessionController
 from mediahub.api.stream import StreamController
+from mediahub.api.web import docs_ui, index, static_files
 from mediahub.hub import Hub
 from mediahub.settings import Settings
 
 ACCESS_LOG_FILTER = RedactSecrets()
 
-CONTROLLERS: list = [MediaController, ProfileController, ImageController, DownloadController, StreamController]
+CONTROLLERS: list = [
+    MediaController,
+    ProfileController,
+    SessionController,
+    ImageController,
+    DownloadController,
+    StreamController,
+]
 
 
 @get("/health", summary="Liveness; no token needed", tags=["health"], security=[{}])  # [{}]: anonymous is fine
@@ -49,23 +59,19 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
     logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if hub is not None:
-            app.state.hub = hub
-            yield
-            return
-        async with Hub.open(settings) as own_hub:
-            app.state.hub = own_hub
+    async def own_hub(app: Litestar) -> AsyncIterator[None]:
+        async with Hub.open(settings) as opened:
+            app.state.hub = opened
             yield
 
     app = Litestar(
-        route_handlers=[health, *CONTROLLERS],
+        route_handlers=[health, *CONTROLLERS, index, static_files],
         dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
-        state=State({"token_brake": TokenBrake()}),
+        state=State({"token_brake": TokenBrake(), **({"hub": hub} if hub is not None else {})}),
         before_request=refuse_malformed,
-        lifespan=[lifespan],
+        lifespan=[] if hub is not None else [own_hub],
         request_max_body_size=settings.max_body_bytes,
         # Serving someone else's hub (a notebook, a script): leave their logging alone.
         logging_config=None if hub is not None else LoggingConfig(),
@@ -77,6 +83,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
             ),
             security=[{"bearer": []}],
+            render_plugins=[docs_ui],  # its assets are served from /static: the docs work offline
         ),
     )
     document_errors(app)

@@ -3,7 +3,9 @@
 `Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
 `<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
 with `opt={"query_token": True}`, and only a profile token: the owner token, which can do
-anything, never goes into a URL that logs and browser histories keep.
+anything, never goes into a URL that logs and browser histories keep. Else the web app's
+session cookie. A request through `hub.client` (in this process, see `mediahub.api.client`)
+that presents no token acts as the owner.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import TypeAlias
 from litestar import Request
 from litestar.di import NamedDependency
 
+from mediahub.api.client import is_in_process
 from mediahub.api.security import TokenBrake
+from mediahub.api.session_cookie import session_actor
 from mediahub.errors import Unauthorized
 from mediahub.hub import Hub
 from mediahub.library.profiles import Actor
@@ -30,7 +34,6 @@ OWNER_IN_URL = (
 
 
 async def provide_actor(request: Request) -> Actor:
-    hub: Hub = request.app.state.hub
     token = None
     in_url = False
     header = request.headers.get("authorization", "")
@@ -40,16 +43,28 @@ async def provide_actor(request: Request) -> Actor:
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
         in_url = True
-    try:
-        actor = await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
-    except Unauthorized:
-        if token:  # only a presented token counts as a guess; its 401 may be held back
-            brake: TokenBrake = request.app.state.token_brake
-            await brake.failed(request.client.host if request.client else "")
-        raise
+    if not token and is_in_process(request.scope):
+        hub: Hub = request.app.state.hub
+        return await hub.profiles.authenticate_owner(request.headers.get("x-profile-id"))
+    if not token and (actor := await session_actor(request)) is not None:
+        return actor  # the web app's cookie (mediahub.api.session_cookie)
+    actor = await authenticate(request, token)
     if in_url and actor.is_owner:
         raise Unauthorized(OWNER_IN_URL)
     return actor
+
+
+async def authenticate(request: Request, token: str | None) -> Actor:
+    """Check a presented token (also the sign-in of POST /api/session); a wrong one counts as
+    a guess for the token brake, which may hold its 401 back (`mediahub.api.security`)."""
+    hub: Hub = request.app.state.hub
+    try:
+        return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
+    except Unauthorized:
+        if token:
+            brake: TokenBrake = request.app.state.token_brake
+            await brake.failed(request.client.host if request.client else "")
+        raise
 
 
 def provide_hub(request: Request) -> Hub:

@@ -12,6 +12,7 @@ from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.params import FromPath
 
 from mediahub.api.auth import QUERY_TOKEN, ActorDep, HubDep
+from mediahub.conditional import file_etag, not_modified
 from mediahub.errors import NotFound
 from mediahub.metadata.images import image_type
 
@@ -36,10 +37,9 @@ class ImageController(Controller):
         if hub.enricher is None or dot != "." or ext != "jpg":
             raise NotFound("Image not found.")
         path = await hub.enricher.cached_image(actor.profile_id, media_id, kind)
-        stat = await asyncio.to_thread(path.stat)
-        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        etag = file_etag(await asyncio.to_thread(path.stat))
         headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag, "X-Content-Type-Options": "nosniff"}
-        if request.headers.get("if-none-match") == etag:
+        if not_modified(etag, request.headers.get("if-none-match")):
             return Response(b"", status_code=304, headers=headers)
         data = await asyncio.to_thread(path.read_bytes)
         return Response(data, media_type=image_type(data[:16]) or "image/jpeg", headers=headers)

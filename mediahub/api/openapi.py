@@ -4,7 +4,8 @@ Litestar documents its validation errors as `{status_code, detail, extra}`, but 
 we send is `{"message": ..., "errors"?: [...]}` (see `mediahub.api.errors`). Rather than
 repeating `responses=` on every handler, the generated schema is corrected once, after the
 app is built: each documented 4xx/5xx points at `ErrorBody`, every /api operation lists its
-401, and a `default` response covers the rest (404 unknown id, 409, 413, 429, 503...).
+401, a `default` response covers the rest (404 unknown id, 409, 413, 429, 503...), and a 204
+documents no body.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def document_errors(app: Litestar) -> None:
             if operation is None:
                 continue
             responses = operation.responses = dict(operation.responses or {})
+            if isinstance(no_content := responses.get("204"), OpenAPIResponse):
+                no_content.content = None  # a Response[None] that sets a cookie still sends no body
             for code, response in list(responses.items()):
                 if code[0] in "45" and isinstance(response, OpenAPIResponse):
                     responses[code] = _error(response.description)

@@ -2,8 +2,9 @@
 
 CORS stays off: Litestar sends CORS headers only when given a `cors_config`, and the app gets
 none, so a page on another origin can neither read our answers nor get a preflight approved.
-Tokens travel in a header (or `?token=` on media-element routes), never in cookies, so a
-cross-site form cannot act with the user's credentials either.
+Tokens travel in a header (or `?token=` on media-element routes), which no cross-site form
+can send; the web app's session cookie is guarded by SameSite=Strict and an Origin check
+(`mediahub.api.session_cookie`).
 
 The token brake (`TokenBrake`). Every presented token is checked at once, and a valid one is
 answered at once, whatever its address did before: behind a reverse proxy all users share one
@@ -51,6 +52,7 @@ import msgspec
 from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from mediahub.api.client import is_in_process
 from mediahub.errors import BadRequest, MediahubError
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -73,7 +75,8 @@ class HostGuard:
     connected to. That address is the ASGI `server` scope, which uvicorn fills per connection
     with the socket's local address: a server bound to 0.0.0.0 is reachable as
     `http://<its LAN IP>:port`, never under a foreign name. Behind a reverse proxy, list the
-    public name in MEDIAHUB_ALLOWED_HOSTS.
+    public name in MEDIAHUB_ALLOWED_HOSTS. Requests through `hub.client` come from no browser
+    and pass.
     """
 
     def __init__(self, app: ASGIApp, allowed_hosts: tuple[str, ...] = ()) -> None:
@@ -85,7 +88,7 @@ class HostGuard:
         self._with_bind_address = not allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"} and not self._any and not self._allows(scope):
+        if scope["type"] in {"http", "websocket"} and not (self._any or is_in_process(scope) or self._allows(scope)):
             await _reject(scope, send)
             return
         await self.app(scope, receive, send)

@@ -47,6 +47,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # media_alias (a table of its own, created above): deleting an item finds its aliases here.
         "CREATE INDEX IF NOT EXISTS media_alias_media ON media_alias (media)",
     ),
+    6: (
+        # Browser sessions (table browser_session): sign-in clears out the expired ones by this.
+        "CREATE INDEX IF NOT EXISTS browser_session_expires ON browser_session (expires_at)",
+    ),
 }
 
 # Columns a version added: `create_table` makes them on a new database, an older one gets

@@ -134,6 +134,21 @@ class Position(Table, tablename="position"):
     updated_at = Timestamptz()
 
 
+class BrowserSession(Table, tablename="browser_session"):
+    """A signed-in browser (the web app's cookie), stored as the cookie's SHA-256 like a token.
+
+    Bound to the token it was made from, so revoking that token (or deleting its profile)
+    ends the session too. `profile` is the profile an owner's session acts as (null: the
+    default profile); a profile token's session always acts as the token's profile.
+    """
+
+    id = Varchar(length=64, primary_key=True)
+    token = ForeignKey(ApiToken, on_delete=OnDelete.cascade, index=True)
+    profile = ForeignKey(Profile, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
 class SchemaVersion(Table, tablename="schema_version"):
     version = Integer(primary_key=True)
     applied_at = Timestamptz()
@@ -150,4 +165,5 @@ TABLES: tuple[type[Table], ...] = (
     Season,
     Episode,
     Position,
+    BrowserSession,
 )

@@ -21,7 +21,7 @@ from typing import Protocol
 import msgspec
 
 from mediahub.library import layout
-from mediahub.torrents.resume import atomic_write
+from mediahub.files import write_atomic
 
 
 class Finalized(Protocol):
@@ -64,7 +64,7 @@ class PlacedFiles:
 
         def save() -> None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.directory / f"{infohash}.json", msgspec.json.encode(sorted(placed)))
+            write_atomic(self.directory / f"{infohash}.json", msgspec.json.encode(sorted(placed)), durable=True)
 
         await asyncio.to_thread(save)
 

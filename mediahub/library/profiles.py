@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import secrets
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import msgspec
 
 from mediahub.db.tables import ApiToken, Profile
 from mediahub.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from mediahub.files import SECRET_MODE, write_atomic
 from mediahub.ids import iso, new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class ProfileService:
         if not has_owner:
             token = generate_token()
             await self._insert_owner(token)
-            await asyncio.to_thread(_write_secret, token_file, token + "\n")
+            await asyncio.to_thread(write_atomic, token_file, token + "\n", mode=SECRET_MODE, durable=True)
             log.warning("owner token written to %s", token_file)
 
     async def _insert_owner(self, token: str) -> None:
@@ -90,6 +90,13 @@ class ProfileService:
         self._token_cache.clear()
 
     async def authenticate(self, token: str | None, profile_header: str | None) -> Actor:
+        _, profile_id = await self.token_entry(token)
+        if profile_id is not None:
+            return Actor(profile_id=profile_id, is_owner=False)
+        return await self.authenticate_owner(profile_header)
+
+    async def token_entry(self, token: str | None) -> tuple[str, str | None]:
+        """(token id, its profile id or None for the owner token); 401 for a missing or unknown token."""
         if not token:
             raise Unauthorized("Missing API token: send 'Authorization: Bearer <token>'.")
         key = hash_token(token)
@@ -99,10 +106,7 @@ class ProfileService:
             if row is None:
                 raise Unauthorized("Invalid API token.")
             entry = self._token_cache[key] = (row["id"], row["profile"])
-        _, profile_id = entry
-        if profile_id is not None:
-            return Actor(profile_id=profile_id, is_owner=False)
-        return await self.authenticate_owner(profile_header)
+        return entry
 
     async def authenticate_owner(self, profile_header: str | None = None) -> Actor:
         """The owner acting as a profile (the in-process caller of a notebook is the owner)."""
@@ -183,15 +187,3 @@ def _remove(path: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
-
-
-def _write_secret(path: Path, text: str) -> None:
-    """Write a 0600 file atomically: the token is never readable by others, even briefly."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -18,10 +18,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import os
 import re
 import socket
-import tempfile
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import anyio
 import httpx
 
+from mediahub.files import write_atomic
 from mediahub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -117,7 +116,7 @@ class ImageStore:
                 data = await self._download(url, hosts)
         except TimeoutError:
             raise ImageUnavailable(f"image download took longer than {self._time_limit:g}s") from None
-        await anyio.to_thread.run_sync(_write_atomic, target, data)
+        await anyio.to_thread.run_sync(write_atomic, target, data)  # a cache: not durable, it can be fetched again
         return target
 
     async def remove(self, media_id: str) -> None:
@@ -269,18 +268,6 @@ def _unmapped(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _remove_folder(folder: Path) -> None:

@@ -8,13 +8,13 @@ from html import escape
 import ipywidgets as widgets
 
 from mediahub.errors import MediahubError
-from mediahub.library.media import Library
-from mediahub.library.views import AddMedia, MediaDetail
+from mediahub.library.views import MediaDetail
+from mediahub.notebook.api import LibraryClient
 from mediahub.notebook.tasks import TaskSet
 
 
 class AddBox(widgets.VBox):
-    def __init__(self, library: Library, tasks: TaskSet, on_added: Callable[[MediaDetail], None]) -> None:
+    def __init__(self, library: LibraryClient, tasks: TaskSet, on_added: Callable[[MediaDetail], None]) -> None:
         self.text = widgets.Text(
             placeholder="magnet:?xt=urn:btih:…", description="Magnet", layout=widgets.Layout(width="auto", flex="1")
         )
@@ -33,13 +33,13 @@ class AddBox(widgets.VBox):
 
     async def _add(self, magnet: str) -> None:
         try:
-            added = await self._library.add(AddMedia(magnet_link=magnet))
+            media, created = await self._library.add(magnet)
         except MediahubError as exc:
             self.message.value = f'<span style="color:#b00020">⚠ {escape(exc.message)}</span>'
             return
         finally:
             self.button.disabled = False
         self.text.value = ""
-        verb = "Added" if added.created else "Already in the library:"
-        self.message.value = f"{verb} <b>{escape(added.media.title)}</b>"
-        self._on_added(added.media)
+        verb = "Added" if created else "Already in the library:"
+        self.message.value = f"{verb} <b>{escape(media.title)}</b>"
+        self._on_added(media)

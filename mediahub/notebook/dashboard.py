@@ -1,8 +1,12 @@
 """`dashboard(hub)`: the whole library on one cell, live.
 
 Layout, top to bottom: the add box, the library table, continue-watching, the preview
-player, and a status line for failures. One task listens to the bus and feeds the table;
-every button's work is a task too, and `close()` cancels them all.
+player, and a status line for failures. Everything shown or changed goes through the HTTP
+API in-process (`hub.client`, see `notebook/api.py`). Live changes come from the hub's bus,
+which carries notifications only (ids of what changed; the widgets then ask the API): the
+in-process transport hands over an answer once it is complete, so the endless SSE progress
+stream cannot be followed through it, and no route announces new items. One task listens to
+the bus and feeds the table; every button's work is a task too, and `close()` cancels them all.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from mediahub.hub import Hub
 from mediahub.library.progress import TERMINAL_STATUSES
 from mediahub.library.views import MediaDetail
 from mediahub.notebook.add import AddBox
+from mediahub.notebook.api import LibraryClient
 from mediahub.notebook.player import ContinueRow, Preview
 from mediahub.notebook.table import LibraryTable
 from mediahub.notebook.tasks import TaskSet, close_tree
@@ -26,15 +31,15 @@ log = logging.getLogger(__name__)
 
 class Dashboard(widgets.VBox):
     def __init__(self, hub: Hub, profile_id: str | None = None) -> None:
+        if not hub.default_profile_id:
+            raise RuntimeError("Open the hub first: `hub = await Hub.open()`.")
         self.hub = hub
-        self.library = hub.library_for(profile_id or hub.default_profile_id)
+        self.library = LibraryClient(hub.client, profile_id or hub.default_profile_id)
         self.status = widgets.HTML()
         self.tasks = TaskSet(self.show_error)
         self.loaded = asyncio.Event()  # set once the table shows the library as it was
         self.add_box = AddBox(self.library, self.tasks, self._added)
-        if hub.downloads is None:
-            raise RuntimeError("Open the hub first: `hub = await Hub.open()`.")
-        self.table = LibraryTable(hub.downloads, self.library, self.tasks, self.preview)
+        self.table = LibraryTable(self.library, self.tasks, self.preview)
         self.continue_row = ContinueRow(self.library, self.tasks, self.preview)
         self.player = Preview(hub, self.library)
         self._subscription = hub.bus.subscribe()  # before loading: no event falls in between

@@ -2,8 +2,8 @@
 
 The player is a plain `<video>` pointed at this process's own HTTP server (started on first
 use with `Hub.serve`), at the item's saved position. A `<video>` cannot send headers, so the
-URL carries `?token=`: a token bound to the dashboard's profile, made on first use and revoked
-when the dashboard closes.
+URL carries `?token=`: a token bound to the dashboard's profile, made through the API on
+first use and revoked when the dashboard closes.
 """
 
 from __future__ import annotations
@@ -12,20 +12,19 @@ from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode
 
-import httpx
 import ipywidgets as widgets
 
 from mediahub.errors import BadRequest
 from mediahub.hub import Hub
-from mediahub.library.media import Library
 from mediahub.library.views import ContinueItem
+from mediahub.notebook.api import LibraryClient
 from mediahub.notebook.tasks import TaskSet, close_tree
 
 TOKEN_LABEL = "notebook preview"
 
 
 class Preview(widgets.VBox):
-    def __init__(self, hub: Hub, library: Library) -> None:
+    def __init__(self, hub: Hub, library: LibraryClient) -> None:
         self.caption = widgets.HTML()
         self.video = widgets.HTML()
         self.url: str | None = None  # the stream URL now playing (with #t= or &start= for the position)
@@ -45,7 +44,8 @@ class Preview(widgets.VBox):
             query["episodeId"] = episode_id
         url = f"{base}/api/media/{media_id}/stream?{urlencode(query)}"
         if position > 0:  # a ranged file seeks itself (#t=); a transmuxed stream begins there (start=)
-            url += f"#t={position:.3f}" if await _serves_ranges(url) else f"&start={position:.3f}"
+            ranged = await self._library.serves_ranges(media_id, episode_id)
+            url += f"#t={position:.3f}" if ranged else f"&start={position:.3f}"
         self.url = url
         self.caption.value = f"<b>{escape(media.title)}</b>" + (f" from {_clock(position)}" if position > 0 else "")
         self.video.value = (
@@ -61,8 +61,7 @@ class Preview(widgets.VBox):
 
     async def _token_value(self) -> str:
         if self._token is None:
-            owner = await self._hub.profiles.authenticate_owner()
-            made = await self._hub.profiles.create_token(owner, self._library.profile_id, TOKEN_LABEL)
+            made = await self._library.create_token(TOKEN_LABEL)
             self._token = (made.id, made.token or "")
         return self._token[1]
 
@@ -73,15 +72,14 @@ class Preview(widgets.VBox):
     async def revoke(self) -> None:
         """Revoke the preview token: a closed dashboard leaves no working URL behind."""
         if self._token is not None:
-            owner = await self._hub.profiles.authenticate_owner()
-            await self._hub.profiles.delete_token(owner, self._token[0])
+            await self._library.delete_token(self._token[0])
             self._token = None
 
 
 class ContinueRow(widgets.VBox):
     """Started, unfinished items; a click previews one from where it was left."""
 
-    def __init__(self, library: Library, tasks: TaskSet, on_preview: Callable[[str, str | None], None]) -> None:
+    def __init__(self, library: LibraryClient, tasks: TaskSet, on_preview: Callable[[str, str | None], None]) -> None:
         self.items = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.reload_button = widgets.Button(icon="refresh", tooltip="Reload", layout=widgets.Layout(width="36px"))
         self.reload_button.on_click(lambda _: tasks.spawn(self.load(), "continue-watching"))
@@ -110,13 +108,6 @@ class ContinueRow(widgets.VBox):
         )
         button.on_click(lambda _: self._on_preview(item.id, episode))
         return button
-
-
-async def _serves_ranges(url: str) -> bool:
-    """Whether the stream is a file served with byte ranges (API.md: HEAD says so, quickly)."""
-    async with httpx.AsyncClient(timeout=10) as client:
-        head = await client.head(url)
-    return head.status_code == 200 and head.headers.get("accept-ranges") == "bytes"
 
 
 def _clock(seconds: float) -> str:

@@ -13,13 +13,12 @@ from html import escape
 
 import ipywidgets as widgets
 
-from mediahub.cli import human_size
+from mediahub.display import human_size
 from mediahub.errors import NotFound
 from mediahub.events import DownloadAdded, Event, MediaAdded, MediaMerged, TorrentChanged, TorrentReleased
-from mediahub.library.downloads import Downloads
-from mediahub.library.media import Library
 from mediahub.library.progress import ProgressView
 from mediahub.library.views import MediaDetail
+from mediahub.notebook.api import LibraryClient
 from mediahub.notebook.tasks import TaskSet, close_tree
 
 BAR_STYLES = {"ready": "success", "completed": "success", "error": "danger", "paused": "warning"}
@@ -69,14 +68,11 @@ class Row(widgets.HBox):
 
 
 class LibraryTable(widgets.VBox):
-    def __init__(
-        self, downloads: Downloads, library: Library, tasks: TaskSet, on_preview: Callable[[str, str | None], None]
-    ):
+    def __init__(self, library: LibraryClient, tasks: TaskSet, on_preview: Callable[[str, str | None], None]):
         self.rows: dict[str, Row] = {}
         self.hashes: dict[str, set[str]] = {}  # infohash -> media ids showing it
         self.empty = widgets.HTML("<i>The library is empty: add a magnet above.</i>")
         self.on_preview = on_preview
-        self._downloads = downloads
         self._library = library
         self._tasks = tasks
         self._change = asyncio.Event()  # replaced on every change: waiters wake, new ones wait anew
@@ -153,14 +149,14 @@ class LibraryTable(widgets.VBox):
 
     async def refresh(self, row: Row) -> None:
         try:
-            row.show(await self._downloads.progress(self._library.profile_id, row.media_id))
+            row.show(await self._library.progress(row.media_id))
         except NotFound:
             self.remove_row(row.media_id)
 
     def toggle_pause(self, row: Row) -> None:
         row.pause.disabled = True  # until the new status shows
-        change = self._downloads.resume if row.status == "paused" else self._downloads.pause
-        self._tasks.spawn(self._change_and_refresh(row, change(self._library.profile_id, row.media_id)), "pause")
+        change = self._library.resume if row.status == "paused" else self._library.pause
+        self._tasks.spawn(self._change_and_refresh(row, change(row.media_id)), "pause")
 
     async def _change_and_refresh(self, row: Row, change: Awaitable[None]) -> None:
         try:

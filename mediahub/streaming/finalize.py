@@ -20,7 +20,7 @@ from pathlib import Path
 
 import av
 
-from mediahub.streaming.files import fsync_file, temp_beside, write_atomic
+from mediahub.files import replacing, write_atomic
 from mediahub.streaming.probe import MP4_EXTENSIONS, MediaPlan, SubtitleTrack, open_input, plan_container
 from mediahub.streaming.remux import convert
 from mediahub.streaming.subtitles import (
@@ -75,12 +75,10 @@ def finalize(
             remuxed = False
         else:
             path = dest
-            with temp_beside(path) as tmp:
+            # Durable when the original is about to go: then this copy is the only one.
+            with replacing(path, durable=not keep_original) as tmp:
                 with av.open(str(tmp), "w", format="mp4", options=FASTSTART_MP4) as out:
                     convert(inp, plan, out, taps=taps, every_audio=True)
-                if not keep_original:  # the original is about to go: the copy must be on disk
-                    fsync_file(tmp)
-                os.replace(tmp, path)
             remuxed = True
     if not remuxed:
         _place(source, path, keep=keep_original)
@@ -127,13 +125,12 @@ def _place(source: Path, path: Path, *, keep: bool) -> None:
     if not keep:
         os.replace(source, path)
         return
-    with temp_beside(path) as tmp:
+    with replacing(path) as tmp:  # not durable: the kept original holds the same bytes
         tmp.unlink()
         try:
             os.link(source, tmp)
         except OSError:  # another file system, or links not allowed
             shutil.copyfile(source, tmp)
-        os.replace(tmp, path)
 
 
 class _CueCollector:

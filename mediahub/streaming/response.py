@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from pathlib import PurePath
 from typing import Any
 
@@ -21,6 +21,7 @@ from litestar import Response
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
+from mediahub.conditional import if_range_holds, not_modified
 from mediahub.streaming.ranges import RangeNotSatisfiable, parse_range
 from mediahub.streaming.source import ByteSource
 
@@ -163,13 +164,13 @@ async def ranged_response(
     if last_modified is not None:
         common["last-modified"] = formatdate(last_modified, usegmt=True)
 
-    if etag and _etag_in(etag, request_headers.get("if-none-match")):
+    if etag and not_modified(etag, request_headers.get("if-none-match")):
         source.close()
         return Response(b"", status_code=304, headers=common, media_type=media_type)
 
     range_header = request_headers.get("range")
     if_range = request_headers.get("if-range")
-    if range_header and if_range is not None and not _if_range_holds(if_range, etag, last_modified):
+    if range_header and if_range is not None and not if_range_holds(if_range, etag, last_modified):
         range_header = None  # the client's copy is stale: send the whole new body
     try:
         byte_range = parse_range(range_header, size)
@@ -202,26 +203,3 @@ async def ranged_response(
         headers=common,
         media_type=media_type,
     )
-
-
-def _etag_in(etag: str, header: str | None) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2) of our ETag against an If-None-Match list."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    ours = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == ours for tag in header.split(","))
-
-
-def _if_range_holds(if_range: str, etag: str | None, last_modified: float | None) -> bool:
-    """If-Range: a strong ETag match, or the exact Last-Modified date (§13.1.5)."""
-    value = if_range.strip()
-    if value.startswith(('"', "W/")):
-        return etag is not None and value == etag and not value.startswith("W/")
-    if last_modified is None:
-        return False
-    try:
-        return int(parsedate_to_datetime(value).timestamp()) == int(last_modified)
-    except (TypeError, ValueError):
-        return False

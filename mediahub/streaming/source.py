@@ -19,6 +19,8 @@ from typing import Protocol, runtime_checkable
 
 import anyio.to_thread
 
+from mediahub.conditional import file_etag
+
 
 @runtime_checkable
 class ByteSource(Protocol):
@@ -72,8 +74,7 @@ class FileSource:
 
     @property
     def etag(self) -> str:
-        """Strong validator from size and mtime: a finalized file is replaced, never edited."""
-        return f'"{self._stat.st_size:x}-{self._stat.st_mtime_ns:x}"'
+        return file_etag(self._stat)
 
     async def read(self, offset: int, n: int) -> bytes:
         if self._fd is None:

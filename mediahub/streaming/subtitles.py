@@ -16,7 +16,7 @@ from pathlib import Path
 import av
 import msgspec
 
-from mediahub.streaming.files import write_atomic
+from mediahub.files import write_atomic
 
 SIDECAR_SUFFIXES = frozenset({".srt", ".ass", ".ssa", ".vtt"})
 DEFAULT_CUE_SECONDS = 4.0

@@ -8,10 +8,10 @@ leaves either the previous or the new file, never half of one.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from mediahub.files import write_atomic
 
 _INFOHASH = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
@@ -29,9 +29,7 @@ class ResumeStore:
             return None
 
     def save(self, infohash: str, data: bytes) -> None:
-        path = self._path(infohash)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
+        write_atomic(self._path(infohash), data, durable=True)  # a lost file means downloading again
 
     def delete(self, infohash: str) -> None:
         self._path(infohash).unlink(missing_ok=True)
@@ -40,17 +38,3 @@ class ResumeStore:
         if not _INFOHASH.fullmatch(infohash):
             raise ValueError(f"not an info-hash: {infohash!r}")
         return self.directory / f"{infohash}.fastresume"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a synced temp file in the same directory and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
