@@ -56,7 +56,8 @@ class TorrentHolderLeft(Event, frozen=True):
 
 
 class TorrentChanged(Event, frozen=True):
-    """Status or progress of a shared torrent changed (published by the download service)."""
+    """Status or progress of a shared torrent changed, or a holder paused or resumed it for
+    itself (published by the download service)."""
 
     infohash: str
     status: str

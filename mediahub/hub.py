@@ -35,6 +35,7 @@ from mediahub.library.media import Library
 from mediahub.library.profiles import Actor, ProfileService
 from mediahub.library.sessions import SessionService
 from mediahub.metadata.enrich import Enricher
+from mediahub.private import private_dir
 from mediahub.settings import Settings
 from mediahub.streaming.service import Streaming
 from mediahub.torrents.engine import TorrentEngine
@@ -71,8 +72,9 @@ class Hub:
 
     async def start(self) -> None:
         s = self.settings
-        for directory in (s.data_dir, s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        private_dir(s.data_dir)
+        for directory in (s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
+            directory.mkdir(exist_ok=True)
         lock = DataDirLock(s.data_dir)
         try:
             await asyncio.to_thread(lock.acquire)  # before anything reads the data dir or starts the engine

@@ -157,7 +157,7 @@ class Rule:
     times: int
     status: int | None = None
     retry_after: str | None = None
-    delay: float = 0.0
+    gate: threading.Event | None = None  # held until set (see `hold`)
 
 
 @dataclass
@@ -179,7 +179,6 @@ class FakeTmdb:
     _rules: list[Rule] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
-    _stopping: threading.Event = field(default_factory=threading.Event)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -195,7 +194,9 @@ class FakeTmdb:
         return self
 
     def stop(self) -> None:
-        self._stopping.set()  # releases slow responses
+        for rule in self._rules:
+            if rule.gate is not None:
+                rule.gate.set()  # let held requests go
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -227,10 +228,13 @@ class FakeTmdb:
         with self._lock:
             self._rules.append(Rule(prefix, times, status=status, retry_after=retry_after))
 
-    def slow(self, prefix: str, seconds: float, *, times: int = 1) -> None:
-        """The next `times` requests under `prefix` are held `seconds` before answering."""
+    def hold(self, prefix: str) -> threading.Event:
+        """Requests under `prefix` go unanswered until the returned event is set: a test can
+        then show that something finished *without* waiting for TMDB, with no clock involved."""
+        gate = threading.Event()
         with self._lock:
-            self._rules.append(Rule(prefix, times, delay=seconds))
+            self._rules.append(Rule(prefix, times=1_000_000, gate=gate))
+        return gate
 
     def requests_to(self, prefix: str) -> list[LoggedRequest]:
         with self._lock:
@@ -259,8 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.requests.append(LoggedRequest("GET", parts.path, query, dict(self.headers.items()), time.monotonic()))
         rule = fake._take_rule(parts.path)
-        if rule is not None and rule.delay:
-            fake._stopping.wait(rule.delay)
+        if rule is not None and rule.gate is not None:
+            rule.gate.wait()
         if rule is not None and rule.status:
             headers = {"Retry-After": rule.retry_after} if rule.retry_after else {}
             body = {"success": False, "status_code": 25 if rule.status == 429 else 11,

@@ -108,6 +108,14 @@ class Api:
     async def delete(self, url: str, **kwargs: object) -> httpx.Response:
         return await self.request("DELETE", url, **kwargs)
 
+    async def url_token(self, profile_id: str | None = None) -> str:
+        """A profile token for `?token=` URLs (the owner token is refused there), of the
+        default profile unless `profile_id` is given."""
+        profile_id = profile_id or self.hub.default_profile_id
+        created = await self.post(f"/api/profiles/{profile_id}/tokens", json={"label": "player"})
+        assert created.status_code == 201, created.text
+        return created.json()["token"]
+
     async def new_profile(self, name: str) -> tuple[str, Api]:
         """Create a profile and a token for it; returns its id and a client acting with that token."""
         created = await self.post("/api/profiles", json={"name": name})
@@ -137,15 +145,25 @@ async def progress(api: Api | httpx.AsyncClient, media_id: str) -> dict[str, Any
     return response.json()
 
 
+async def wait_json(
+    api: Api | httpx.AsyncClient, url: str, condition: Callable[[Any], object], timeout: float = 30
+) -> Any:
+    """GET `url` until `condition(json)` holds; fail with the last answer after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await api.get(url)
+        assert response.status_code == 200, response.text
+        if condition(body := response.json()):
+            return body
+        assert time.monotonic() < deadline, f"still {body} after {timeout} s"
+        await asyncio.sleep(0.05)
+
+
 async def wait_progress(
     api: Api | httpx.AsyncClient, media_id: str, condition: Callable[[dict[str, Any]], object], timeout: float = 30
 ) -> dict[str, Any]:
     """Poll /progress until `condition(view)` holds; fail with the last view after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while not condition(view := await progress(api, media_id)):
-        assert time.monotonic() < deadline, f"still {view} after {timeout} s"
-        await asyncio.sleep(0.05)
-    return view
+    return await wait_json(api, f"/api/media/{media_id}/progress", condition, timeout)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

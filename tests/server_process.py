@@ -36,6 +36,15 @@ class ServerProcess:
     def token(self) -> str:
         return (self.data_dir / "owner.token").read_text().strip()
 
+    @property
+    def log(self) -> Path:
+        """What the server wrote to stdout and stderr."""
+        return log_path(self.data_dir)
+
+
+def log_path(data_dir: Path) -> Path:
+    return data_dir.with_name(data_dir.name + ".log")  # a file, not a pipe nobody drains
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -83,7 +92,7 @@ def start_server(
 ) -> Iterator[ServerProcess]:
     port = free_port()
     env = {**loopback_env(data_dir), **(extra_env or {})}
-    log = data_dir.with_name(data_dir.name + ".log")  # a file, not a pipe nobody drains
+    log = log_path(data_dir)
     with log.open("w") as out:
         process = subprocess.Popen([part.format(port=port) for part in command], env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"

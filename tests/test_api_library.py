@@ -321,6 +321,20 @@ async def test_bad_positions_are_refused_and_nothing_changes(api: Api, body: byt
     assert (await api.get(url)).json()["position"] == 5
 
 
+async def test_reading_a_position_or_the_detail_leaves_last_played_alone(api: Api) -> None:
+    """Only saving a position counts as playing: reads do not reorder continue-watching."""
+    first, second = await add(api, type="movie", title="First"), await add(api, type="movie", title="Second")
+    for movie in (first, second):
+        assert (await api.put(f"/api/media/{movie['id']}/position", json={"position": 30})).status_code == 204
+    played = (await api.get(f"/api/media/{first['id']}")).json()["lastPlayedAt"]
+    assert played is not None
+    for url in (f"/api/media/{first['id']}/position", f"/api/media/{first['id']}", "/api/media",
+                "/api/media/continue-watching", f"/api/media/{first['id']}/progress"):
+        assert (await api.get(url)).status_code == 200, url
+    assert (await api.get(f"/api/media/{first['id']}")).json()["lastPlayedAt"] == played
+    assert [i["id"] for i in (await api.get("/api/media/continue-watching")).json()] == [second["id"], first["id"]]
+
+
 async def test_show_positions_need_one_of_its_episodes(api: Api) -> None:
     show_id, episodes = await make_show(api)
     other_id, other_episodes = await make_show(api, "Other")
@@ -331,6 +345,13 @@ async def test_show_positions_need_one_of_its_episodes(api: Api) -> None:
     assert (await api.put(url, json={"position": 10, "episodeId": episodes[0]})).status_code == 204
     assert (await api.get(url, params={"episodeId": episodes[0]})).json() == {"position": 10, "duration": None}
     assert (await api.get(url, params={"episodeId": episodes[1]})).json() == {"position": 0, "duration": None}
+    # The show itself has no one position (each episode has its own, in /seasons).
+    detail = (await api.get(f"/api/media/{show_id}")).json()
+    assert (detail["playPosition"], detail["playDuration"]) == (None, None)
+    assert detail["lastPlayedAt"] is not None
+    seasons = (await api.get(f"/api/media/{show_id}/seasons")).json()
+    positions = {e["id"]: e["playPosition"] for s in seasons for e in s["episodes"]}
+    assert positions == {episode: 10 if episode == episodes[0] else 0 for episode in episodes}
 
 
 async def test_continue_watching_order_cutoff_and_limit(api: Api) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -21,5 +22,10 @@ def test_bench_stream_quick_run_prints_figures() -> None:
     assert report["finalize"]["finalize_x_realtime"] > 1 and report["finalize"]["ratio_vs_bare_loop"] > 0
     assert report["transmux"]["copy_x_realtime"] > 1 and report["transmux"]["transcode_x_realtime"] > 0
     ttfb = report["ttfb"]
-    assert ttfb["runs"] == len(ttfb["seek_to_60pct_ms"]) == len(ttfb["start_after_post_ms"]) == 2
-    assert ttfb["one_piece_at_seeder_rate_ms"] == round(256 * 1024 / 3_000_000 * 1000, 1)
+    # Each run measured a first byte at the start and after a seek to 60 % (the script fails
+    # on anything but 206), and the medians it reports are those of its own runs.
+    for name in ("start_after_post_ms", "seek_to_60pct_ms"):
+        runs = ttfb[name]
+        assert len(runs) == ttfb["runs"] == 2 and all(ms > 0 for ms in runs), (name, runs)
+        assert abs(ttfb[f"{name}_median"] - statistics.median(runs)) <= 1, (name, ttfb)  # runs are rounded to ms
+    assert ttfb["answers_202_while_waiting"] >= 0

@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.hubs import OWNER_TOKEN, Api
+from tests.hubs import Api
 from tests.media import make_avi, make_mkv
 from tests.swarm import Swarm
 from tests.test_stream_api import add, get_stream, wait_for_status
@@ -84,7 +84,7 @@ async def page(api: Api):
 async def url(api: Api, media_id: str, **query: object) -> str:
     """The `<video>` URL, once the server has stopped answering 202 (a player's retry loop)."""
     params = "".join(f"&{k}={v}" for k, v in query.items())
-    src = f"/api/media/{media_id}/stream?token={OWNER_TOKEN}{params}"
+    src = f"/api/media/{media_id}/stream?token={await api.url_token()}{params}"
     await get_stream(api, src, method="HEAD")
     return src
 

@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from mediahub.db.tables import ApiToken, Download, Media, Position, Profile, Torrent
+from mediahub.events import TorrentChanged
 from mediahub.hub import Hub
 from mediahub.settings import Settings
-from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, progress, wait_progress
+from tests.hubs import OWNER_TOKEN, Api, magnet, make_settings, progress, wait_json, wait_progress
 from tests.media import make_big_mp4
 from tests.server_process import MEDIAHUB, start_server
 from tests.swarm import Swarm, build_info, until
@@ -282,14 +284,34 @@ async def test_when_the_last_runner_leaves_the_pausers_keep_it_paused(api: Api):
     assert (await progress(api, mine))["status"] == "paused"
 
 
-async def test_torrent_without_video_fails_and_can_be_retried(api: Api, swarm: Swarm):
+async def test_torrent_without_video_fails_with_a_reason(api: Api, swarm: Swarm):
     seed = swarm.seed({"Just.Text/readme.txt": b"no video here"})
     media_id = (await add(api, seed.magnet, type="movie"))["id"]
     failed = await wait_status(api, media_id, "error", 10)
     assert failed["error"] == "This torrent contains no video file." and not failed["isActive"]
+    detail = (await api.get(f"/api/media/{media_id}")).json()
+    assert (detail["status"], detail["error"]) == ("error", failed["error"])
+
+
+async def test_a_failed_download_is_retried_and_finishes(api: Api, swarm: Swarm, mp4_file: Path, settings: Settings):
+    """A disk error (a file where the torrent's folder goes) fails the download; once it is
+    out of the way, a retry downloads it to the end -- a retry that did nothing stays `error`."""
+    seed = swarm.seed({"Retry.Film.2020/Retry.Film.2020.mp4": mp4_file})
+    obstacle = settings.downloads_dir / seed.infohash / "Retry.Film.2020"
+    obstacle.parent.mkdir(parents=True)
+    obstacle.write_bytes(b"in the way")
+    media_id = (await add(api, seed.magnet, type="movie"))["id"]
+    failed = await wait_status(api, media_id, "error", 20)
+    assert failed["error"] == "The download failed: Not a directory." and not failed["isActive"]
+    assert (await api.post(f"/api/media/{media_id}/resume")).status_code == 409  # not paused: retry is the way
+
+    obstacle.unlink()
     retried = await api.post(f"/api/media/{media_id}/retry")
-    assert retried.status_code == 202 and retried.json()["status"] in ("added", "downloading", "error")
-    await wait_status(api, media_id, "error", 10)
+    assert retried.status_code == 202, retried.text
+    ready = await wait_status(api, media_id, "ready", 30)
+    assert "error" not in ready
+    assert library_file(settings, ready["filePath"]).read_bytes() == mp4_file.read_bytes()
+    assert (await api.post(f"/api/media/{media_id}/retry")).status_code == 409  # nothing failed now
 
 
 async def test_mkv_becomes_a_browser_safe_library_mp4_and_goes_with_its_item(
@@ -394,3 +416,80 @@ async def test_second_season_joins_the_show_and_progress_sums_both(api: Api, swa
     assert [(s["seasonNumber"], [e["episodeNumber"] for e in s["episodes"]]) for s in tree] == [(1, [1, 2]), (2, [1, 2])]
     assert len({e["downloadId"] for s in tree for e in s["episodes"]}) == 2
     assert all(e["filePath"].startswith("/library/tv/Show/Season 0") for s in tree for e in s["episodes"])
+
+
+async def test_detail_and_progress_agree_on_the_error(api: Api, swarm: Swarm, big_mp4: Path):
+    """A show with a failed pack and a running one is not `error` yet, in the detail as in
+    /progress; once the other is ready, both say `error`, with the same reason."""
+    running = swarm.seed({"Mixed.S01/Mixed.S01E01.mp4": big_mp4}, upload_limit=64 * KIB)
+    failing = swarm.seed({"Mixed.S02/readme.txt": b"no video here"})
+    show = await add(api, running.magnet, type="tv", tmdbId=4242, title="Mixed")
+    await add(api, failing.magnet, type="tv", tmdbId=4242)
+
+    async def views() -> tuple[dict[str, Any], dict[str, Any]]:
+        return (await api.get(f"/api/media/{show['id']}")).json(), await progress(api, show["id"])
+
+    await wait_json(api, f"/api/media/{show['id']}", lambda d: "error" in {x["status"] for x in d["downloads"]}, 20)
+    detail, view = await views()
+    assert detail["status"] == view["status"] in ("added", "downloading")
+    assert detail["error"] is None and "error" not in view
+
+    running.throttle(None)
+    await wait_status(api, show["id"], "error", 60)  # ready + error: the failed pack shows now
+    detail, view = await views()
+    assert detail["status"] == view["status"] == "error"
+    assert detail["error"] == view["error"] == "This torrent contains no video file."
+
+
+async def test_a_profiles_own_pause_is_announced_at_once(api: Api):
+    """Pausing a shared torrent that runs on for another profile changes only this profile's
+    view; its change event is out before the 204, so the progress stream need not wait for a tick."""
+    link = magnet()  # nobody seeds it: no progress event would wake the stream
+    _, other = await api.new_profile("Second")
+    mine, theirs = (await add(api, link))["id"], (await add(other, link))["id"]
+    infohash = (await api.get(f"/api/media/{mine}")).json()["infohash"]
+    events = asyncio.create_task(sse_events(api, mine))
+    with api.hub.bus.subscribe() as changes:
+        assert (await api.post(f"/api/media/{mine}/pause")).status_code == 204
+        published = [changes.queue.get_nowait() for _ in range(changes.queue.qsize())]
+    assert any(isinstance(e, TorrentChanged) and e.infohash == infohash for e in published), published
+    assert (await progress(other, theirs))["status"] == "added"  # still running for the other profile
+    await wait_progress(api, mine, lambda view: view["status"] == "paused", 5)
+    assert (await api.delete(f"/api/media/{mine}")).status_code == 204  # ends the stream
+    assert "paused" in [e["status"] for e in await asyncio.wait_for(events, 10)]
+
+
+async def test_deleting_a_profile_takes_its_data_and_leaves_a_shared_download(
+    api: Api, swarm: Swarm, mp4_file: Path, mkv_file: Path, settings: Settings
+):
+    """Owner deletes a profile: its items, positions, tokens and its own torrent go (rows and
+    files); the torrent it shared stays whole for the other profile, which still streams it."""
+    shared_seed = swarm.seed({"Shared.Film.2019.mp4": mp4_file})
+    own_seed = swarm.seed({"Kid.Film.2020.mkv": mkv_file})
+    kid_id, kid = await api.new_profile("Kid")
+    mine = await add(api, shared_seed.magnet)
+    kids = [await add(kid, shared_seed.magnet), await add(kid, own_seed.magnet)]
+    ready = {item["id"]: await wait_status(client, item["id"], "ready")
+             for client, item in ((api, mine), (kid, kids[0]), (kid, kids[1]))}  # fmt: skip
+    shared_file = library_file(settings, ready[mine["id"]]["filePath"])
+    own_file = library_file(settings, ready[kids[1]["id"]]["filePath"])
+    assert own_file.is_file() and shared_file.is_file()
+    assert (await kid.put(f"/api/media/{kids[0]['id']}/position", json={"position": 3})).status_code == 204
+
+    assert (await api.delete(f"/api/profiles/{kid_id}")).status_code == 204
+    assert (await kid.get("/api/media")).status_code == 401  # its tokens went with it
+    assert await Profile.exists().where(Profile.id == kid_id) is False
+    assert await ApiToken.count().where(ApiToken.profile == kid_id) == 0
+    assert await Media.count().where(Media.profile == kid_id) == 0
+    kid_items = [item["id"] for item in kids]
+    assert await Download.count().where(Download.media.is_in(kid_items)) == 0
+    assert await Position.count().where(Position.media.is_in(kid_items)) == 0
+    # Its own torrent is gone, rows and files; the shared one is whole and still mine.
+    assert await Torrent.exists().where(Torrent.infohash == own_seed.infohash) is False
+    assert not own_file.exists() and not (settings.downloads_dir / own_seed.infohash).exists()
+    assert [t.infohash for t in api.hub.engine.torrents()] == [shared_seed.infohash]  # type: ignore[union-attr]
+    assert await Torrent.exists().where(Torrent.infohash == shared_seed.infohash)
+    assert shared_file.read_bytes() == mp4_file.read_bytes()
+    assert (await progress(api, mine["id"]))["status"] == "ready"
+    streamed = await api.get(f"/api/media/{mine['id']}/stream")
+    assert streamed.status_code == 200 and streamed.content == mp4_file.read_bytes()

@@ -64,3 +64,17 @@ async def test_a_database_from_before_detected_types_is_upgraded(tmp_path: Path,
         rows = await Media.select(Media.id, Media.type, Media.type_detected)
         assert {r["id"]: (r["type"], r["type_detected"]) for r in rows} == {
             named: ("movie", False), unnamed: ("movie", True)}
+
+
+async def test_a_database_from_before_media_aliases_is_upgraded(tmp_path: Path, database_url: str) -> None:
+    """Schema 3 had no media_alias table: after the upgrade an unknown id is a 404 again, not a 500."""
+    settings = make_settings(tmp_path / "data", database_url)
+    owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        item = (await http.post("/api/media", json={"magnetLink": magnet()})).json()["id"]
+        await SchemaVersion.raw("DROP TABLE media_alias")  # back to schema 3
+        await SchemaVersion.delete().where(SchemaVersion.version == 4)
+
+    async with Hub.open(settings) as hub, httpx.AsyncClient(base_url=await hub.serve(), headers=owner) as http:
+        assert (await http.get(f"/api/media/{item}")).status_code == 200
+        assert (await http.get("/api/media/never-was")).status_code == 404

@@ -17,8 +17,9 @@ import av
 import httpx
 import pytest
 
+from mediahub.library.playback import MAX_SECONDS
 from mediahub.streaming.finalize import is_faststart
-from tests.hubs import OWNER_TOKEN, Api, make_settings, wait_progress
+from tests.hubs import Api, make_settings, wait_progress
 from tests.media import CUES, DURATION, FPS, make_big_mp4, make_mkv, srt_text
 from tests.swarm import Swarm, until
 
@@ -114,7 +115,7 @@ async def test_finished_mp4_is_served_with_ranges(api: Api, swarm: Swarm, mp4_fi
     anonymous = httpx.AsyncClient(base_url=str(api.http.base_url))
     async with anonymous:
         assert (await anonymous.get(url, headers={"Range": "bytes=0-9"})).status_code == 401
-        tokened = await anonymous.get(url + f"?token={OWNER_TOKEN}", headers={"Range": "bytes=0-9"})
+        tokened = await anonymous.get(url + f"?token={await api.url_token()}", headers={"Range": "bytes=0-9"})
         assert tokened.status_code == 206 and tokened.content == data[:10]
 
 
@@ -125,12 +126,11 @@ async def test_a_range_mid_download_arrives_long_before_the_whole_file(api: Api,
     seed = swarm.seed({"Slow Film (2021).mp4": film}, piece_size=64 * 1024, upload_limit=rate)
     media_id = await add(api, seed.magnet, type="movie")
     middle = len(data) // 2
-    began = time.monotonic()
     part = await get_stream(api, stream_url(media_id), headers={"Range": f"bytes={middle}-{middle + 65535}"})
-    elapsed = time.monotonic() - began
     assert part.status_code == 206 and part.content == data[middle : middle + 65536]
-    assert elapsed < len(data) / rate / 2, f"{elapsed:.1f} s: no faster than downloading in order"
-    assert await status(api, media_id) == "downloading"
+    # In order, the middle arrives at 50 %: its pieces jumped the queue.
+    view = (await api.get(f"/api/media/{media_id}/progress")).json()
+    assert view["status"] == "downloading" and view["progress"] < 40, view
 
 
 async def test_downloading_mkv_is_transmuxed_and_plays_fully(api: Api, swarm: Swarm, tmp_path: Path) -> None:
@@ -149,11 +149,9 @@ async def test_no_bytes_yet_is_202_with_retry_after(api: Api, swarm: Swarm, mkv_
     seed.stop()  # nobody to download from: no metadata, no bytes
     media_id = await add(api, seed.magnet, type="movie")
     for method in ("GET", "HEAD"):
-        began = time.monotonic()
-        response = await api.request(method, stream_url(media_id))
+        response = await asyncio.wait_for(api.request(method, stream_url(media_id)), 30)  # never hangs
         assert response.status_code == 202
         assert int(response.headers["retry-after"]) > 0
-        assert time.monotonic() - began < STREAM_WAIT + 1.5
         if method == "GET":
             assert response.json()["progress"] == 0 and response.json()["message"]
 
@@ -256,3 +254,18 @@ async def test_failed_download_is_503_with_its_error(api: Api, swarm: Swarm) -> 
     response = await api.get(stream_url(media_id))
     assert response.status_code == 503
     assert response.json()["message"].startswith("The download failed:")
+
+
+async def test_absurd_start_times_are_400_on_a_transmuxed_stream(api: Api, swarm: Swarm, mkv_file: Path) -> None:
+    """`start=1e308` used to overflow PyAV's seek (a 500). Past the end, within the bound, is
+    no error either: the stream plays from where FFmpeg's seek lands."""
+    seed = swarm.seed({"Far Film (2017).mkv": mkv_file})
+    media_id = await add(api, seed.magnet, type="movie")
+    assert (await get_stream(api, stream_url(media_id))).status_code == 200  # transmuxed: an MKV
+    for start in ("1e308", "inf", "nan", str(MAX_SECONDS + 1)):
+        response = await api.get(stream_url(media_id, start=start))
+        assert response.status_code == 400, (start, response.text)
+        assert "'start'" in response.json()["message"]
+    past_the_end = await get_stream(api, stream_url(media_id, start=MAX_SECONDS))
+    assert past_the_end.status_code == 200, past_the_end.text
+    assert decoded_frames(past_the_end.content)[2] > 0

@@ -8,6 +8,7 @@ runs none.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,12 +28,14 @@ from mediahub.api.images import ImageController
 from mediahub.api.media import MediaController
 from mediahub.api.openapi import document_errors
 from mediahub.api.profiles import ProfileController
-from mediahub.api.security import HostGuard, TokenBrake, refuse_nul
+from mediahub.api.security import HostGuard, RedactSecrets, TokenBrake, refuse_malformed
 from mediahub.api.session import SessionController
 from mediahub.api.stream import StreamController
 from mediahub.api.web import docs_ui, index, static_files
 from mediahub.hub import Hub
 from mediahub.settings import Settings
+
+ACCESS_LOG_FILTER = RedactSecrets()
 
 CONTROLLERS: list = [
     MediaController,
@@ -51,6 +54,9 @@ async def health() -> dict[str, str]:
 
 def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Litestar:
     settings = hub.settings if hub is not None else settings or Settings.from_env()
+    # Whoever runs uvicorn (`uvicorn mediahub:app`, `mediahub serve`), its access log never
+    # shows a token or grant from a media URL. Adding the same filter twice is a no-op.
+    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)
 
     @asynccontextmanager
     async def own_hub(app: Litestar) -> AsyncIterator[None]:
@@ -64,7 +70,7 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
         state=State({"token_brake": TokenBrake(), **({"hub": hub} if hub is not None else {})}),
-        before_request=refuse_nul,
+        before_request=refuse_malformed,
         lifespan=[] if hub is not None else [own_hub],
         request_max_body_size=settings.max_body_bytes,
         # Serving someone else's hub (a notebook, a script): leave their logging alone.

@@ -2,9 +2,10 @@
 
 `Authorization: Bearer <token>` everywhere; `?token=` only on GET/HEAD of the routes a
 `<video>`/`<img>`/`<track>` element loads (they cannot send headers), which mark themselves
-with `opt={"query_token": True}`; else the web app's session cookie. A request through
-`hub.client` (in this process, see `mediahub.api.client`) that presents no token acts as the
-owner.
+with `opt={"query_token": True}`, and only a profile token: the owner token, which can do
+anything, never goes into a URL that logs and browser histories keep. Else the web app's
+session cookie. A request through `hub.client` (in this process, see `mediahub.api.client`)
+that presents no token acts as the owner.
 """
 
 from __future__ import annotations
@@ -26,36 +27,43 @@ HubDep: TypeAlias = NamedDependency[Hub]
 ActorDep: TypeAlias = NamedDependency[Actor]
 
 QUERY_TOKEN = {"query_token": True}
+OWNER_IN_URL = (
+    "The owner token is not accepted in a URL (?token=): URLs end up in logs and browser histories. "
+    "Send it in the Authorization header, or give players a profile token."
+)
 
 
 async def provide_actor(request: Request) -> Actor:
     token = None
+    in_url = False
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         token = value.strip()
     elif request.route_handler.opt.get("query_token") and request.method in {"GET", "HEAD"}:
         token = request.query_params.get("token")
+        in_url = True
     if not token and is_in_process(request.scope):
         hub: Hub = request.app.state.hub
         return await hub.profiles.authenticate_owner(request.headers.get("x-profile-id"))
     if not token and (actor := await session_actor(request)) is not None:
         return actor  # the web app's cookie (mediahub.api.session_cookie)
-    return await authenticate(request, token)
+    actor = await authenticate(request, token)
+    if in_url and actor.is_owner:
+        raise Unauthorized(OWNER_IN_URL)
+    return actor
 
 
 async def authenticate(request: Request, token: str | None) -> Actor:
-    """Check a presented token, braked against guessing (also the sign-in of POST /api/session)."""
+    """Check a presented token (also the sign-in of POST /api/session); a wrong one counts as
+    a guess for the token brake, which may hold its 401 back (`mediahub.api.security`)."""
     hub: Hub = request.app.state.hub
-    brake: TokenBrake = request.app.state.token_brake  # only a presented token counts as a guess
-    client = request.client.host if request.client else ""
-    if token:
-        brake.check(client)
     try:
         return await hub.profiles.authenticate(token, request.headers.get("x-profile-id"))
     except Unauthorized:
         if token:
-            brake.failed(client)
+            brake: TokenBrake = request.app.state.token_brake
+            await brake.failed(request.client.host if request.client else "")
         raise
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
@@ -43,16 +44,31 @@ class DownloadController(Controller):
 
         return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
 
-    @post("/retry", summary="Restart a failed download from its magnet", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/retry",
+        summary="Restart a failed download from its magnet",
+        status_code=HTTP_202_ACCEPTED,
+        responses={409: ResponseSpec(None, description="Nothing to retry: none of the item's downloads failed")},
+    )
     async def retry(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> ProgressView:
         await _downloads(hub).retry(actor.profile_id, media_id)
         return await _downloads(hub).progress(actor.profile_id, media_id)
 
-    @post("/pause", summary="Pause the item's downloads", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/pause",
+        summary="Pause the item's downloads",
+        status_code=HTTP_204_NO_CONTENT,
+        responses={409: ResponseSpec(None, description="Nothing to pause: the item's downloads are finished or failed")},
+    )
     async def pause(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> None:
         await _downloads(hub).pause(actor.profile_id, media_id)
 
-    @post("/resume", summary="Resume the item's paused downloads", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/resume",
+        summary="Resume the item's paused downloads",
+        status_code=HTTP_204_NO_CONTENT,
+        responses={409: ResponseSpec(None, description="Nothing to resume: the item's downloads are finished or failed")},
+    )
     async def resume(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> None:
         await _downloads(hub).resume(actor.profile_id, media_id)
 

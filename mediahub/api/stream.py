@@ -9,7 +9,6 @@ most HEAD_WAIT. `?token=` is accepted, since `<video>` and `<track>` cannot send
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,6 +19,7 @@ from litestar.params import FromPath, QueryParameter
 
 from mediahub.api.auth import QUERY_TOKEN, ActorDep, HubDep
 from mediahub.errors import BadRequest, NotFound, Unavailable
+from mediahub.library.playback import MAX_SECONDS
 from mediahub.streaming.probe import UnplayableMedia
 from mediahub.streaming.response import ChunkStream, media_type_for, ranged_response
 from mediahub.streaming.service import NotReady, Streaming, Target
@@ -64,8 +64,8 @@ class StreamController(Controller):
         episode_id: EpisodeParam = None,
         start: StartParam = None,
     ) -> Response[Any]:
-        if start is not None and not (math.isfinite(start) and start >= 0):
-            raise BadRequest("'start' must be a number of seconds, zero or more.")
+        if start is not None and not 0 <= start <= MAX_SECONDS:  # NaN fails both comparisons
+            raise BadRequest(f"'start' must be a number of seconds from 0 to {MAX_SECONDS}.")
         streaming: Streaming = hub.streaming
         target = await streaming.target(actor.profile_id, media_id, episode_id)
         if target.status == "error":

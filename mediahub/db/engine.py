@@ -18,6 +18,7 @@ from piccolo.engine.postgres import PostgresEngine
 from mediahub.db.sqlite import PooledSQLiteEngine
 from mediahub.db.tables import TABLES, SchemaVersion
 from mediahub.ids import utcnow
+from mediahub.private import private_file
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (
         # Pauses became per profile: whoever held a paused torrent had paused it.
         "UPDATE download SET paused = TRUE WHERE infohash IN (SELECT infohash FROM torrent WHERE status = 'paused')",
+    ),
+    4: (
+        # media_alias (a table of its own, created above): deleting an item finds its aliases here.
+        "CREATE INDEX IF NOT EXISTS media_alias_media ON media_alias (media)",
     ),
     6: (
         # Browser sessions (table browser_session): sign-in clears out the expired ones by this.
@@ -66,6 +71,7 @@ def make_engine(database_url: str) -> Engine:
     if parts.scheme == "sqlite":
         path = Path(unquote(parts.path if parts.netloc == "" else f"/{parts.netloc}{parts.path}"))
         path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         _enable_wal(path)
         return PooledSQLiteEngine(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_S)
     return PostgresEngine(config={"dsn": database_url.replace("postgres://", "postgresql://", 1)})

@@ -81,6 +81,14 @@ class Media(Table, tablename="media"):
     last_episode_key = Varchar(length=32, null=True, default=None)  # Position.episode_key
 
 
+class MediaAlias(Table, tablename="media_alias"):
+    """An id handed out for an item that was later merged into another (a show added twice
+    before TMDB could tell): it keeps answering, as the item it became."""
+
+    id = Varchar(length=32, primary_key=True)
+    media = ForeignKey(Media, on_delete=OnDelete.cascade)
+
+
 class Download(Table, tablename="download"):
     id = Varchar(length=32, primary_key=True)
     media = ForeignKey(Media, on_delete=OnDelete.cascade, index=True)
@@ -154,6 +162,7 @@ TABLES: tuple[type[Table], ...] = (
     ApiToken,
     Torrent,
     Media,
+    MediaAlias,
     Download,
     Season,
     Episode,

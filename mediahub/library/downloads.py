@@ -42,6 +42,7 @@ from mediahub.ids import new_id, utcnow
 from mediahub.library import layout
 from mediahub.library.placing import Finalizer, Placement, PlacedFiles, already_placed, free_destination, place
 from mediahub.library.progress import ProgressView, summarise
+from mediahub.library.resolve import media_row
 from mediahub.library.selection import NoVideo, select, sidecars_for, subtitle_files
 from mediahub.library.status import torrents_by_media
 from mediahub.library.views import ACTIVE_STATUSES
@@ -94,8 +95,8 @@ class Downloads:
     # -- what the API and notebooks call ---------------------------------------------------
 
     async def progress(self, profile_id: str, media_id: str) -> ProgressView:
-        media = await self._media(profile_id, media_id)
-        rows = await _downloads(media_id)
+        media = await media_row(profile_id, media_id)
+        rows = await _downloads(media["id"])
         return summarise(rows, [self.engine.status(row["infohash"]) for row in rows], media["file_path"])
 
     async def progress_events(self, profile_id: str, media_id: str) -> AsyncIterator[ProgressView]:
@@ -105,12 +106,12 @@ class Downloads:
             while True:
                 try:
                     view = await self.progress(profile_id, media_id)
+                    hashes = {row["infohash"] for row in await self._torrents_of(profile_id, media_id)}
                 except NotFound:
                     return
                 yield view
                 if view.terminal:
                     return
-                hashes = {row["infohash"] for row in await _downloads(media_id)}
                 await _next_change(changes, hashes, PROGRESS_INTERVAL)
 
     async def pause(self, profile_id: str, media_id: str) -> None:
@@ -131,6 +132,9 @@ class Downloads:
             await Download.update({Download.paused: paused}).where(Download.id.is_in([row["id"] for row in rows]))
         for infohash in {row["infohash"] for row in rows}:
             await self._apply_pauses(infohash)
+            # This profile's status changed even while the shared torrent runs on for others:
+            # say so now, so its progress stream does not wait for the next tick.
+            await self._announce(infohash, always=True)
 
     async def _apply_pauses(self, infohash: str) -> None:
         """Run the shared torrent while any holder wants it; pause it when all paused it."""
@@ -470,11 +474,15 @@ class Downloads:
         if not values:
             return
         await Torrent.update({getattr(Torrent, k): v for k, v in values.items()}).where(Torrent.infohash == infohash)
+        await self._announce(infohash)
+
+    async def _announce(self, infohash: str, *, always: bool = False) -> None:
+        """Publish `TorrentChanged` when the torrent's status or progress changed (or `always`)."""
         row = await Torrent.select(Torrent.status, Torrent.progress).where(Torrent.infohash == infohash).first()
         if row is None:
             return
         now = (row["status"], row["progress"])
-        if self._last.get(infohash) != now:
+        if always or self._last.get(infohash) != now:
             self._last[infohash] = now
             await self._bus.publish(TorrentChanged(infohash=infohash, status=now[0], progress=now[1]))
 
@@ -492,15 +500,8 @@ class Downloads:
         except TorrentNotFound:
             log.info("torrent %s is not loaded; only its row changes", infohash)
 
-    async def _media(self, profile_id: str, media_id: str) -> dict[str, Any]:
-        media = await Media.select().where((Media.id == media_id) & (Media.profile == profile_id)).first()
-        if media is None:
-            raise NotFound("Media not found.")
-        return media
-
     async def _torrents_of(self, profile_id: str, media_id: str) -> list[dict[str, Any]]:
-        await self._media(profile_id, media_id)
-        return await _downloads(media_id)
+        return await _downloads((await media_row(profile_id, media_id))["id"])
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

@@ -7,7 +7,6 @@ construction; another profile's ids simply are not found (404, never 403).
 from __future__ import annotations
 
 import asyncio
-import math
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,14 +16,16 @@ from typing import Any
 import msgspec
 
 from mediahub.db.tables import Download, Media, Torrent
-from mediahub.errors import BadRequest, NotFound
+from mediahub.errors import BadRequest
 from mediahub.events import DownloadAdded, EventBus, MediaAdded, TorrentHolderLeft, TorrentReleased
 from mediahub.ids import iso, new_id, utcnow
 from mediahub.library import playback
 from mediahub.library.progress import summarise
+from mediahub.library.resolve import media_row
 from mediahub.library.status import (
     PROGRESS_SQL,
     STATUS_RANK_SQL,
+    combine_error,
     combine_progress,
     combine_status,
     status_of_rank,
@@ -51,6 +52,7 @@ MEDIA_TYPES = ("movie", "tv")
 MAX_TITLE = 500
 MAX_TEXT = 20_000
 MAX_URL = 2048
+MAX_TMDB_ID = 2**31 - 1  # the INTEGER column's range on PostgreSQL (SQLite takes 2**63 - 1)
 LIST_LIMIT_MAX = 1000
 SEARCH_LIMIT = 50
 SEARCH_LIMIT_MAX = 100
@@ -128,11 +130,12 @@ class Library:
         return rows[0]["n"]
 
     async def get(self, media_id: str) -> MediaDetail:
-        row = await self._row(media_id)
-        downloads = (await torrents_by_media(media_id)).get(media_id, [])
-        position = await playback.read(media_id, "") if row["type"] == "movie" else None
+        row = await media_row(self.profile_id, media_id)
+        downloads = (await torrents_by_media(row["id"])).get(row["id"], [])
+        position = await playback.read(row["id"], "") if row["type"] == "movie" else None
         live = summarise(downloads, [self._live_status(d["infohash"]) for d in downloads], row["file_path"])
         first = downloads[0] if downloads else None
+        status = combine_status(d["status"] for d in downloads)
         detail = MediaDetail(
             id=row["id"],
             type=row["type"],
@@ -146,7 +149,7 @@ class Library:
             poster_url=image_url(row, "poster"),
             backdrop_url=image_url(row, "backdrop"),
             runtime=row["runtime"],
-            status=combine_status(d["status"] for d in downloads),
+            status=status,
             progress=combine_progress(downloads),
             magnet_link=first["magnet_link"] if first else None,
             infohash=first["infohash"] if first else None,
@@ -154,9 +157,10 @@ class Library:
             file_size=row["file_size"],
             added_at=iso(row["added_at"]) or "",
             last_played_at=iso(row["last_played_at"]),
-            play_position=position.position if position else 0.0,
+            # A show has no one position: each episode has its own, in /seasons.
+            play_position=(position.position if position else 0.0) if row["type"] == "movie" else None,
             play_duration=position.duration if position else None,
-            error=next((d["error"] for d in downloads if d["status"] == "error"), None),
+            error=combine_error(status, downloads),
             peers=live.peers,
             stalled_since=live.stalled_since,
         )
@@ -201,26 +205,26 @@ class Library:
         return [SearchHit(id=r["id"], title=r["title"], type=r["type"], year=r["year"]) for r in rows]
 
     async def seasons(self, media_id: str) -> list[SeasonView]:
-        row = await self._row(media_id)
+        row = await media_row(self.profile_id, media_id)
         if row["type"] != "tv":
             raise BadRequest("Only a TV show has seasons.")
-        return await playback.seasons(media_id)
+        return await playback.seasons(row["id"])
 
     # ---- playback positions -------------------------------------------------------------
 
     async def position(self, media_id: str, episode_id: str | None = None) -> PositionView:
-        row = await self._row(media_id)
+        row = await media_row(self.profile_id, media_id)
         key = await playback.episode_key(row, episode_id)
-        return await playback.read(media_id, key) or PositionView(position=0.0, duration=None)
+        return await playback.read(row["id"], key) or PositionView(position=0.0, duration=None)
 
     async def set_position(self, media_id: str, update: SetPosition) -> None:
-        row = await self._row(media_id)
-        if not math.isfinite(update.position) or update.position < 0:
-            raise BadRequest("'position' must be a number of seconds, zero or more.")
-        if update.duration is not None and (not math.isfinite(update.duration) or update.duration <= 0):
-            raise BadRequest("'duration' must be a positive number of seconds.")
+        row = await media_row(self.profile_id, media_id)
+        if not 0 <= update.position <= playback.MAX_SECONDS:  # NaN fails both comparisons
+            raise BadRequest(f"'position' must be a number of seconds from 0 to {playback.MAX_SECONDS}.")
+        if update.duration is not None and not 0 < update.duration <= playback.MAX_SECONDS:
+            raise BadRequest(f"'duration' must be a number of seconds above 0, at most {playback.MAX_SECONDS}.")
         key = await playback.episode_key(row, update.episode_id)
-        await playback.write(media_id, key, update.position, update.duration)
+        await playback.write(row["id"], key, update.position, update.duration)
 
     async def continue_watching(self) -> list[ContinueItem]:
         return await playback.continue_watching(self.profile_id)
@@ -299,7 +303,7 @@ class Library:
 
     async def delete(self, media_id: str) -> None:
         """Remove the item and its rows; torrents nobody else holds are released (files go)."""
-        await self._row(media_id)
+        media_id = (await media_row(self.profile_id, media_id))["id"]  # an alias deletes what it names
         hashes = {d["infohash"] for d in await Download.select(Download.infohash).where(Download.media == media_id)}
         await Media.delete().where(Media.id == media_id)
         await asyncio.to_thread(shutil.rmtree, self._images_dir / media_id, True)
@@ -317,12 +321,6 @@ class Library:
         if type is None:
             return "profile = {}", [self.profile_id]
         return "profile = {} AND type = {}", [self.profile_id, _media_type(type)]
-
-    async def _row(self, media_id: str) -> dict[str, Any]:
-        row = await Media.select().where((Media.id == media_id) & (Media.profile == self.profile_id)).first()
-        if row is None:
-            raise NotFound("Media not found.")
-        return row
 
     async def _media_with_infohash(self, infohash: str) -> str | None:
         row = await (
@@ -368,8 +366,8 @@ def _validate(request: AddMedia) -> None:
         raise BadRequest(f"'title' needs 1 to {MAX_TITLE} characters.")
     if request.year is not None and not 1870 <= request.year <= 2100:
         raise BadRequest("'year' must be between 1870 and 2100.")
-    if request.tmdb_id is not None and request.tmdb_id <= 0:
-        raise BadRequest("'tmdbId' must be a positive number.")
+    if request.tmdb_id is not None and not 0 < request.tmdb_id <= MAX_TMDB_ID:
+        raise BadRequest(f"'tmdbId' must be a whole number from 1 to {MAX_TMDB_ID}.")
     if request.overview is not None and len(request.overview) > MAX_TEXT:
         raise BadRequest(f"'overview' has at most {MAX_TEXT} characters.")
     if request.certification is not None and len(request.certification) > 32:

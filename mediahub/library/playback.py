@@ -17,6 +17,9 @@ from mediahub.library.status import torrents_by_media
 from mediahub.library.views import ContinueItem, EpisodeView, PositionView, SeasonView, image_url
 
 CONTINUE_LIMIT = 20
+# No video runs longer (11.6 days); bounds positions and `start=`, which PostgreSQL keeps in a
+# 4-byte REAL (1e39 would become Infinity) and PyAV turns into 64-bit timestamps.
+MAX_SECONDS = 1_000_000
 FINISHED_FRACTION = 0.9
 
 

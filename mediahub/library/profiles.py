@@ -76,6 +76,7 @@ class ProfileService:
         """
         engine = Profile._meta.db
         generated = None
+        replaced = False
         async with engine.transaction():
             if isinstance(engine, PostgresEngine):
                 await Profile.raw("SELECT pg_advisory_xact_lock({})", _BOOTSTRAP_LOCK)
@@ -86,12 +87,15 @@ class ProfileService:
                 if not await ApiToken.exists().where(ApiToken.token_hash == hash_token(owner_token)):
                     await ApiToken.delete().where(ApiToken.is_owner == True)  # noqa: E712
                     await self._insert_owner(owner_token)
+                    replaced = True
             elif not await ApiToken.exists().where(ApiToken.is_owner == True):  # noqa: E712
                 generated = generate_token()
                 await self._insert_owner(generated)
         if generated is not None:
             await asyncio.to_thread(write_atomic, token_file, generated + "\n", mode=SECRET_MODE, durable=True)
             log.warning("owner token written to %s", token_file)
+        if replaced and await asyncio.to_thread(_remove, token_file):  # it holds the token just replaced
+            log.warning("MEDIAHUB_OWNER_TOKEN replaced the owner token; removed the stale %s", token_file)
 
     async def _insert_owner(self, token: str) -> None:
         await ApiToken.insert(ApiToken(id=new_id(), is_owner=True, token_hash=hash_token(token), created_at=utcnow()))
@@ -187,3 +191,11 @@ def _require_owner(actor: Actor) -> None:
 
 def _profile_view(row: dict) -> ProfileView:
     return ProfileView(id=row["id"], name=row["name"], created_at=iso(row["created_at"]) or "")
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from mediahub.ids import iso
-from mediahub.library.status import combine_progress, combine_status
+from mediahub.library.status import combine_error, combine_progress, combine_status
 from mediahub.library.views import ACTIVE_STATUSES, View
 from mediahub.torrents.models import TorrentStatus
 
@@ -53,7 +53,7 @@ def summarise(torrents: Sequence[dict[str, Any]], live: Sequence[TorrentStatus |
     status = combine_status(row["status"] for row, _ in rows)
     live_now = [s for _, s in rows if s is not None]
     etas = [s.eta for s in live_now]
-    error = next((row["error"] for row, _ in rows if row["status"] == "error" and row["error"]), None)
+    error = combine_error(status, (row for row, _ in rows))
     totals = [row["total_bytes"] for row, _ in rows]
     return ProgressView(
         status=status,
@@ -68,7 +68,7 @@ def summarise(torrents: Sequence[dict[str, Any]], live: Sequence[TorrentStatus |
         total_bytes=sum(totals) if totals and all(totals) else None,
         eta=_eta(status, etas),
         stalled_since=_stalled_since(status, live_now),
-        error=error if status == "error" else msgspec.UNSET,
+        error=msgspec.UNSET if error is None else error,
     )
 
 

@@ -23,6 +23,14 @@ def combine_status(statuses: Iterable[str]) -> str:
     return "added"
 
 
+def combine_error(status: str, torrents: Iterable[Mapping[str, Any]]) -> str | None:
+    """The reason to show with the item's combined `status`: a failed download's, and only
+    while the item as a whole is `error` (a show whose other downloads still run is not)."""
+    if status != "error":
+        return None
+    return next((r["error"] for r in torrents if r["status"] == "error" and r["error"]), None)
+
+
 def combine_progress(torrents: Iterable[Mapping[str, Any]]) -> float:
     rows = list(torrents)
     if not rows:

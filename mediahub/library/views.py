@@ -5,13 +5,16 @@ Field names follow API.md (camelCase on the wire via `rename="camel"`).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 MediaType = Literal["movie", "tv"]
 DownloadStatus = Literal["added", "downloading", "completed", "ready", "paused", "error"]
 ACTIVE_STATUSES = frozenset({"added", "downloading"})
+# A show has no single position: each episode has its own, in GET /api/media/{id}/seasons.
+PLAY_POSITION = "Seconds into a movie (0 if never played); null for a show: episodes' positions are in /seasons"
+PLAY_DURATION = "The movie's duration as its player reported it (null if unknown); null for a show"
 
 
 def image_url(row: dict[str, Any], kind: str) -> str | None:
@@ -69,8 +72,8 @@ class MediaDetail(View):
     file_size: int | None
     added_at: str
     last_played_at: str | None
-    play_position: float
-    play_duration: float | None
+    play_position: Annotated[float | None, msgspec.Meta(description=PLAY_POSITION)]
+    play_duration: Annotated[float | None, msgspec.Meta(description=PLAY_DURATION)]
     error: str | None
     peers: int = 0  # connected now, over the item's running downloads
     stalled_since: str | None = None  # as in the progress view: queued, and no peer since then

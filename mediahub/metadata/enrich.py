@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 import msgspec
 
-from mediahub.db.tables import Download, Episode, Media, Position, Season
+from mediahub.db.tables import Download, Episode, Media, MediaAlias, Position, Season
 from mediahub.errors import NotFound
 from mediahub.events import EpisodesChanged, EventBus, MediaAdded, MediaMerged
+from mediahub.library.resolve import media_row
 from mediahub.metadata.images import IMAGE_KINDS, ImageError, ImageKind, ImageRejected, ImageStore, ImageUnavailable
 from mediahub.metadata.release import parse_release
 from mediahub.metadata.tmdb import (
@@ -122,9 +123,8 @@ class Enricher:
         """The stored poster/backdrop of one of this profile's items, else NotFound."""
         if kind not in IMAGE_KINDS:
             raise NotFound("Image not found.")
-        row = await Media.select(getattr(Media, f"{kind}_cached")).where(
-            (Media.id == media_id) & (Media.profile == profile_id)).first()
-        path = self.images.path(media_id, kind) if row and row[f"{kind}_cached"] else None
+        row = await media_row(profile_id, media_id)
+        path = self.images.path(row["id"], kind) if row[f"{kind}_cached"] else None
         if path is None or not await asyncio.to_thread(path.is_file):
             raise NotFound("Image not found.")
         return path
@@ -278,6 +278,9 @@ class Enricher:
                         await Season.delete().where(Season.id == season["id"])
                 await Download.update({Download.media: into}).where(Download.media == source)
                 await Position.update({Position.media: into}).where(Position.media == source)
+                # The id the add answered with keeps answering, as the show it became.
+                await MediaAlias.update({MediaAlias.media: into}).where(MediaAlias.media == source)
+                await MediaAlias.insert(MediaAlias(id=source, media=into))
                 await Media.delete().where(Media.id == source)
         await self.images.remove(source)
         log.info("merged show %s into %s (same TMDB id %s)", source, into, tmdb_id)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from mediahub.db.tables import Download, Episode, Media, Torrent
+from mediahub.db.tables import Download, Episode, Torrent
 from mediahub.errors import NotFound
 from mediahub.library import layout, playback
+from mediahub.library.resolve import media_row
 from mediahub.settings import Settings
 from mediahub.streaming.finalize import FinalizeResult, finalize
 from mediahub.streaming.probe import MediaPlan, probe
@@ -66,16 +67,14 @@ class Streaming:
 
     async def target(self, profile_id: str, media_id: str, episode_id: str | None) -> Target:
         """Resolve a request in the acting profile's scope (404 for others' ids, 400 for a bad episode)."""
-        media = await Media.select().where((Media.id == media_id) & (Media.profile == profile_id)).first()
-        if media is None:
-            raise NotFound("Media not found.")
+        media = await media_row(profile_id, media_id)
         key = await playback.episode_key(media, episode_id)  # 400 unless the episode is this show's
         if key:
             row = await Episode.select().where(Episode.id == key).first()
             download = await Download.select().where(Download.id == row["download"]).first() if row else None
         else:
             row = media
-            download = await Download.select().where(Download.media == media_id).order_by(Download.added_at).first()
+            download = await Download.select().where(Download.media == media["id"]).order_by(Download.added_at).first()
         infohash = download["infohash"] if row is not None and download is not None else None
         torrent = await Torrent.select().where(Torrent.infohash == infohash).first() if infohash else None
         torrent = torrent or {}
