@@ -7,30 +7,35 @@ budget. So the query modules (`mediahub.db.queries`) write SQL with `{}` placeho
 engine's pool, inside the current Piccolo transaction when there is one. Rows are dicts.
 
 `Database.statements` counts every statement run, so a test can hold a route to its
-statement budget.
+statement budget; `Database.writes` counts the ones that change something, so a cache of a
+read (the whole library list) knows when it is stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
+import functools
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from mediahub.db.sqlite import PooledSQLiteEngine
+from mediahub.db.tables import TABLES
 
 Row = dict[str, Any]
+TABLES_BY_NAME = {table._meta.tablename: table for table in TABLES}
 
 
 class Sql:
     """One statement written with `{}` placeholders, in both dialects' forms."""
 
-    __slots__ = ("text", "sqlite", "postgres")
+    __slots__ = ("text", "sqlite", "postgres", "writes")
 
     def __init__(self, text: str) -> None:
         self.text = " ".join(text.split())
+        self.writes = not self.text.upper().startswith(("SELECT", "WITH"))
         self.sqlite = self.text.replace("{}", "?")
         parts = self.text.split("{}")
         self.postgres = parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
@@ -45,20 +50,30 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.statements = 0
+        self.writes = 0
         self._postgres = isinstance(engine, PostgresEngine)
 
     @property
     def is_postgres(self) -> bool:
         return self._postgres
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]:
-        return self.engine.transaction()
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Statements inside commit together (and wait for the SQLite writer lock first)."""
+        try:
+            async with self.engine.transaction():
+                yield
+        finally:
+            self.writes += 1  # committed (or rolled back) only now
 
     async def fetch(self, sql: Sql, *args: Any) -> list[Row]:
         self.statements += 1
-        if self._postgres:
-            return await self._fetch_postgres(sql.postgres, args)
-        return await self._fetch_sqlite(sql.sqlite, args)
+        try:
+            if self._postgres:
+                return await self._fetch_postgres(sql.postgres, args)
+            return await self._fetch_sqlite(sql.sqlite, args)
+        finally:
+            self.writes += sql.writes  # after the change: a reader that saw the old count re-reads
 
     async def one(self, sql: Sql, *args: Any) -> Row | None:
         rows = await self.fetch(sql, *args)
@@ -71,6 +86,12 @@ class Database:
 
     async def execute(self, sql: Sql, *args: Any) -> None:
         await self.fetch(sql, *args)
+
+    async def update(self, table: str, where: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+        """Set `changes` ({column: value}) on the rows of `table` matching `where` ({column: value})."""
+        if changes:
+            sql = update_sql(table, tuple(changes), tuple(where))
+            await self.execute(sql, *changes.values(), *where.values())
 
     async def _fetch_sqlite(self, text: str, args: Sequence[Any]) -> list[Row]:
         engine = self.engine
@@ -91,3 +112,20 @@ class Database:
             async with engine.pool.acquire() as connection:
                 records = await connection.fetch(text, *args)
         return [dict(record) for record in records]
+
+
+@functools.lru_cache(maxsize=256)
+def update_sql(table: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> Sql:
+    """`UPDATE table SET columns... WHERE keys...` for columns named by our own code (never by
+    a request): each name is checked against the table's schema first."""
+    known = {column._meta.db_column_name for column in TABLES_BY_NAME[table]._meta.columns}
+    if unknown := (set(columns) | set(keys)) - known:
+        raise ValueError(f"{table} has no column {sorted(unknown)}")
+    assignments = ", ".join(f"{column} = {{}}" for column in columns)
+    conditions = " AND ".join(f"{key} = {{}}" for key in keys)
+    return Sql(f"UPDATE {table} SET {assignments} WHERE {conditions}")
+
+
+def placeholders(count: int) -> str:
+    """`{}, {}, ...` for an IN list of `count` values (at least one)."""
+    return ", ".join(["{}"] * max(1, count))
