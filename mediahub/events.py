@@ -1,80 +1,48 @@
-"""A tiny in-process event bus: how services hear about each other without importing each other.
+"""Notifications: how the faces (SSE streams, notebook widgets, scripts) hear what changed.
 
-The library publishes what changed (an item added, a torrent no longer referenced); the
-download engine, the metadata enricher, SSE streams and notebook widgets react. Handlers
-registered with `on` are awaited in order by `publish` (so a DELETE has finished its work
-before it answers); subscribers get every event on a bounded queue.
+Services call each other to get things done; afterwards they publish what happened here.
+`publish` only queues: every subscriber has its own bounded queue, and a slow one loses its
+oldest events rather than holding anyone up. Nothing a service needs to work travels here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
 
 import msgspec
-
-log = logging.getLogger(__name__)
-
-E = TypeVar("E")
 
 
 class Event(msgspec.Struct, frozen=True):
     pass
 
 
-class DownloadAdded(Event, frozen=True):
-    """A media item got a new download: the engine should start (or join) the torrent."""
-
-    profile_id: str
-    media_id: str
-    media_type: str
-    download_id: str
-    infohash: str
-    magnet_link: str
-
-
 class MediaAdded(Event, frozen=True):
-    """A new media item exists; metadata may be missing."""
+    """An item was added, or a show got one more download; metadata may be missing."""
 
     profile_id: str
     media_id: str
 
 
-class TorrentReleased(Event, frozen=True):
-    """No profile references this torrent any more: stop it and delete its files."""
+class MediaRemoved(Event, frozen=True):
+    """An item was deleted."""
 
-    infohash: str
-
-
-class TorrentHolderLeft(Event, frozen=True):
-    """A profile let go of a torrent others still hold: if all of them paused it, it stops."""
-
-    infohash: str
+    profile_id: str
+    media_id: str
 
 
 class TorrentChanged(Event, frozen=True):
-    """Status or progress of a shared torrent changed, or a holder paused or resumed it for
-    itself (published by the download service)."""
+    """Status or progress of a shared torrent changed, as its holders see it."""
 
     infohash: str
     status: str
     progress: float
 
 
-class EpisodesChanged(Event, frozen=True):
-    """Season/episode rows of a show were created or re-mapped (published by the engine
-    after mapping a pack's files): the enricher gives them their TMDB names."""
-
-    media_id: str
-
-
 class MediaMerged(Event, frozen=True):
     """A detected show turned out to be one the profile already had (same TMDB id): its
-    downloads, seasons and episodes now belong to `into_media_id` and `media_id` is gone.
-    Anyone holding `media_id` for a download should re-read `Download.media`."""
+    downloads, seasons and episodes now belong to `into_media_id`, and `media_id` is an
+    alias of it."""
 
     profile_id: str
     media_id: str
@@ -83,19 +51,10 @@ class MediaMerged(Event, frozen=True):
 
 class EventBus:
     def __init__(self, queue_size: int = 1000) -> None:
-        self._handlers: dict[type, list[Callable[[Any], Awaitable[None]]]] = defaultdict(list)
         self._queues: set[asyncio.Queue[Event]] = set()
         self._queue_size = queue_size
 
-    def on(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
-        self._handlers[event_type].append(handler)
-
-    async def publish(self, event: Event) -> None:
-        for handler in self._handlers.get(type(event), ()):
-            try:
-                await handler(event)
-            except Exception:  # one failing listener must not break the caller's request
-                log.exception("handler %r failed for %r", handler, event)
+    def publish(self, event: Event) -> None:
         for queue in self._queues:
             if queue.full():  # a slow subscriber loses its oldest events, never blocks us
                 queue.get_nowait()

@@ -1,14 +1,19 @@
 """The Hub: one object that owns everything with a lifetime.
 
-Settings, the database engine, the event bus and the services hang off it. The HTTP app and
-the notebook widgets are two thin faces on the same Hub:
+Settings, the database, the torrent engine, the event bus and the services hang off it,
+every one of them there from the moment `Hub.open()` returns. The HTTP app, the CLI and
+the notebook widgets are faces on the same Hub:
 
     async with Hub.open(settings) as hub:      # scripts and tests
         ...
     hub = await Hub.open()                      # a notebook's running loop
-    await hub.library.add(magnet_link="magnet:?xt=urn:btih:...")
-    await hub.client.get("/api/media")          # the HTTP API in-process, as the owner
+    await hub.client.post("/api/media", json={"magnetLink": "magnet:?xt=urn:btih:..."})
     await hub.close()
+
+`hub.client` is the HTTP API in this process (as the owner, no token on the wire); the
+services themselves are `hub.library`, `hub.downloads`, `hub.streaming`, `hub.enricher`,
+`hub.profiles` and `hub.sessions`, and every item operation on them takes a `MediaRef` from
+`hub.resolver`.
 """
 
 from __future__ import annotations
@@ -24,15 +29,15 @@ from typing import Any
 
 import httpx
 import uvicorn
-from piccolo.engine.base import Engine
 
 from mediahub.datadir import DataDirBusy, DataDirLock
+from mediahub.db.database import Database
 from mediahub.db.engine import close_database, open_database
-from mediahub.db.tables import Media
+from mediahub.downloads.service import Downloads
 from mediahub.events import EventBus
-from mediahub.library.downloads import Downloads
 from mediahub.library.media import Library
-from mediahub.library.profiles import Actor, ProfileService
+from mediahub.library.profiles import ProfileService
+from mediahub.library.resolver import Resolver
 from mediahub.library.sessions import SessionService
 from mediahub.metadata.enrich import Enricher
 from mediahub.private import private_dir
@@ -47,59 +52,55 @@ KEEP_ALIVE_S = 75  # idle keep-alive of `serve()` connections, as nginx's defaul
 
 _WILDCARD_TO_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}
 
+Closer = Callable[[], Awaitable[Any]]
+
 
 class Hub:
-    def __init__(self, settings: Settings) -> None:
+    """Built by `Hub.open()` from resources it opened; closing it closes them in reverse."""
+
+    def __init__(
+        self, settings: Settings, *, db: Database, engine: TorrentEngine, http: httpx.AsyncClient, closers: list[Closer]
+    ) -> None:
         self.settings = settings
+        self.db = db
+        self.engine = engine  # the libtorrent session, reached by services as a TorrentClient
+        self.http = http  # shared by TMDB and image fetches
         self.bus = EventBus()
-        self.profiles = ProfileService()
-        self.sessions = SessionService(self.profiles, timedelta(days=settings.session_days))  # the web app's sign-ins
-        self.db: Engine | None = None
-        self.http: httpx.AsyncClient | None = None  # shared by TMDB and image fetches
-        self.enricher: Enricher | None = None
-        self.engine: TorrentEngine | None = None  # the libtorrent session
-        self.downloads: Downloads | None = None  # library items <-> torrents
-        self.streaming: Streaming | None = None  # stream sources, transcode slots, finalize
-        self.default_profile_id: str = ""
-        self._add_lock = asyncio.Lock()
-        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.resolver = Resolver(db)
+        self.profiles = ProfileService(db)
+        self.sessions = SessionService(db, self.profiles, timedelta(days=settings.session_days))
+        add_lock = asyncio.Lock()  # one add or show merge at a time: no twin items
+        self.enricher = Enricher(db, settings, self.bus, http, add_lock=add_lock)
+        self.streaming = Streaming(db, settings, engine)  # sources, transcode slots, finalize
+        self.downloads = Downloads(
+            db, self.bus, settings, engine, resolver=self.resolver, finalize=self.streaming.finalize,
+            episodes_changed=self.enricher.episodes_changed,
+        )  # fmt: skip
+        self.library = Library(
+            db, self.bus, resolver=self.resolver, profiles=self.profiles, downloads=self.downloads,
+            enricher=self.enricher, images_dir=settings.images_dir, add_lock=add_lock,
+        )  # fmt: skip
+        self._closers = closers
         self.url: str | None = None  # set while `serve()` runs
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> _Opening:
         """`await Hub.open()` or `async with Hub.open() as hub:`; settings default to the env."""
-        return _Opening(cls(settings or Settings.from_env()))
+        return _Opening(settings or Settings.from_env())
 
-    async def start(self) -> None:
-        s = self.settings
-        private_dir(s.data_dir)
-        for directory in (s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
-            directory.mkdir(exist_ok=True)
-        lock = DataDirLock(s.data_dir)
-        try:
-            await asyncio.to_thread(lock.acquire)  # before anything reads the data dir or starts the engine
-        except DataDirBusy as exc:
-            log.error("%s", exc.message)
-            raise
-        self._closers.append(lambda: asyncio.to_thread(lock.release))  # runs last
-        self.db = await open_database(s.database_url)
-        self._closers.append(lambda: close_database(self.db))
-        await self.profiles.bootstrap(s.owner_token, s.owner_token_file)
-        self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
-        self.http = httpx.AsyncClient(headers={"User-Agent": "mediahub"})
-        self._closers.append(self.http.aclose)
-        self.enricher = Enricher(s, self.bus, self.http, add_lock=self._add_lock)
+    @property
+    def default_profile_id(self) -> str:
+        """The profile the owner acts as without X-Profile-Id."""
+        return self.profiles.default_id
+
+    async def _start(self) -> None:
+        await self.profiles.bootstrap(self.settings.owner_token, self.settings.owner_token_file)
         await self.enricher.start()
         self._closers.append(self.enricher.close)
-        self.engine = TorrentEngine(s)
-        await self.engine.start()
-        self._closers.append(self.engine.close)  # after the downloads service: closers run in reverse
-        self.streaming = Streaming(s, self.engine)
         self._closers.append(self.streaming.close)
-        self.downloads = Downloads(s, self.bus, self.engine, finalize=self.streaming.finalize)
         await self.downloads.start()
-        self._closers.append(self.downloads.close)
-        log.info("mediahub ready: data in %s", s.data_dir)
+        self._closers.append(self.downloads.close)  # closes before the engine: closers run in reverse
+        log.info("mediahub ready: data in %s", self.settings.data_dir)
 
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Also serve the HTTP API from this process, in the running loop; returns its URL.
@@ -159,43 +160,8 @@ class Hub:
         return client
 
     async def close(self) -> None:
-        """Stop every service in reverse start order; safe to call twice."""
-        while self._closers:
-            closer = self._closers.pop()
-            try:
-                # A stuck part (a client that never hangs up, a wedged worker) must not keep
-                # the rest from closing: resume data and the database still get closed.
-                await asyncio.wait_for(closer(), CLOSE_TIMEOUT)
-            except TimeoutError:
-                log.error("closing %r took over %s s; went on without it", closer, CLOSE_TIMEOUT)
-            except Exception:
-                log.exception("error while closing %r", closer)
-
-    def library_for(self, profile_id: str) -> Library:
-        """The library of one profile; every call on it is scoped to that profile."""
-        return Library(
-            profile_id,
-            bus=self.bus,
-            images_dir=self.settings.images_dir,
-            add_lock=self._add_lock,
-            find_show=self.enricher.find_show if self.enricher else None,
-            live_status=self.engine.status if self.engine else None,
-        )
-
-    @property
-    def library(self) -> Library:
-        """The default profile's library, for notebooks and scripts."""
-        return self.library_for(self.default_profile_id)
-
-    async def delete_profile(self, actor: Actor, profile_id: str) -> None:
-        """Delete a profile with its media; shared downloads survive for the others."""
-        await self.profiles.check_deletable(actor, profile_id)
-        library = self.library_for(profile_id)
-        for row in await Media.select(Media.id).where(Media.profile == profile_id):
-            await library.delete(row["id"])
-        await self.profiles.delete(profile_id)
-        if profile_id == self.default_profile_id:
-            self.default_profile_id = (await self.profiles.authenticate_owner()).profile_id
+        """Stop every service and resource in reverse start order; safe to call twice."""
+        await _close(self._closers)
 
 
 class _LoopServer(uvicorn.Server):
@@ -209,22 +175,58 @@ class _LoopServer(uvicorn.Server):
 class _Opening:
     """Both an awaitable and an async context manager, so both idioms of `Hub.open` work."""
 
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._hub: Hub | None = None
 
     def __await__(self) -> Generator[Any, None, Hub]:
-        return self._start().__await__()
+        return self._open().__await__()
 
-    async def _start(self) -> Hub:
+    async def _open(self) -> Hub:
+        """Open the data dir, the database, the HTTP client and the engine, then the services.
+        On any failure what was opened is closed again, in reverse."""
+        s, closers = self._settings, []
         try:
-            await self._hub.start()
+            private_dir(s.data_dir)
+            for directory in (s.library_dir, s.downloads_dir, s.images_dir, s.state_dir):
+                directory.mkdir(exist_ok=True)
+            lock = DataDirLock(s.data_dir)
+            try:
+                await asyncio.to_thread(lock.acquire)  # before anything reads the data dir or starts the engine
+            except DataDirBusy as exc:
+                log.error("%s", exc.message)
+                raise
+            closers.append(lambda: asyncio.to_thread(lock.release))  # runs last
+            engine_db = await open_database(s.database_url)
+            closers.append(lambda: close_database(engine_db))
+            http = httpx.AsyncClient(headers={"User-Agent": "mediahub"})
+            closers.append(http.aclose)
+            engine = TorrentEngine(s)
+            await engine.start()
+            closers.append(engine.close)
+            self._hub = Hub(s, db=Database(engine_db), engine=engine, http=http, closers=closers)
+            await self._hub._start()
         except BaseException:
-            await self._hub.close()
+            await _close(closers)
             raise
         return self._hub
 
     async def __aenter__(self) -> Hub:
-        return await self._start()
+        return await self._open()
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._hub.close()
+        if self._hub is not None:
+            await self._hub.close()
+
+
+async def _close(closers: list[Closer]) -> None:
+    """Run `closers` last first. A stuck part (a client that never hangs up, a wedged worker)
+    must not keep the rest from closing: resume data and the database still get closed."""
+    while closers:
+        closer = closers.pop()
+        try:
+            await asyncio.wait_for(closer(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.error("closing %r took over %s s; went on without it", closer, CLOSE_TIMEOUT)
+        except Exception:
+            log.exception("error while closing %r", closer)

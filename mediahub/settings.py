@@ -107,6 +107,13 @@ def _listen(raw: str) -> str:
     return raw
 
 
+def _seconds_list(raw: str) -> tuple[float, ...]:
+    values = tuple(_positive_float(item) for item in raw.split(",") if item.strip())
+    if not values:
+        raise ValueError("use seconds separated by commas, like 30,120,600")
+    return values
+
+
 def _host_list(raw: str) -> tuple[str, ...]:
     hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
     for host in hosts:
@@ -143,6 +150,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = None
     tmdb_base_url: Annotated[str, Setting(_http_url, "tests point it at a local fake")] = "https://api.themoviedb.org/3"
     tmdb_image_base_url: Annotated[str, Setting(_http_url, "likewise")] = "https://image.tmdb.org/t/p"
+    tmdb_timeout: Annotated[
+        float,
+        Setting(_positive_float, "seconds one TMDB or artwork request may take; its retries back off from a twentieth of it"),
+    ] = 10.0
+    tmdb_add_lookup: Annotated[
+        float,
+        Setting(
+            _positive_float,
+            "seconds an add may wait for TMDB to tell which show a magnet belongs to (so a second season joins"
+            " the first); slower, the item is added alone and merged once TMDB answers",
+        ),
+    ] = 2.0
+    tmdb_retry: Annotated[
+        tuple[float, ...],
+        Setting(
+            _seconds_list,
+            "seconds between enrichment attempts while TMDB or an image host is down; after the last, the item"
+            " waits for the next start",
+        ),
+    ] = (30.0, 120.0, 600.0, 1800.0, 3600.0)
     image_hosts: Annotated[
         tuple[str, ...] | None,  # None until __post_init__ puts the TMDB image host there
         Setting(
@@ -268,7 +295,7 @@ def _shown(value: object) -> str:
     if isinstance(value, float):
         return f"`{value:g}`"
     if isinstance(value, tuple):
-        return f"`{','.join(value)}`" if value else "none"
+        return f"`{','.join(_shown(v).strip('`') for v in value)}`" if value else "none"
     return f"`{value}`"
 
 

@@ -15,10 +15,8 @@ import httpx
 import pytest
 
 from mediahub.db.tables import Episode, Season
-from mediahub.events import EpisodesChanged
 from mediahub.hub import Hub
 from mediahub.ids import new_id
-from mediahub.metadata.tmdb import TmdbClient
 from tests.fake_tmdb import FakeTmdb, tiny_jpeg
 from tests.hubs import Api, magnet, make_settings
 from tests.swarm import until
@@ -33,8 +31,9 @@ def open_api(tmp_path: Path, database_url: str, fake_tmdb: FakeTmdb) -> OpenApi:
     """`async with open_api(**settings) as api:` — a real hub serving HTTP on loopback, wired
     to the fake TMDB.
 
-    Retry waits are shortened (TMDB backoff 10 ms, enrichment retries after 0.1-0.4 s) so
-    outage tests finish quickly; everything else is the production configuration.
+    Retry waits are shortened by settings (TMDB requests time out after 1 s and back off from
+    50 ms, enrichment retries after 0.1-0.4 s, an add waits 0.5 s for TMDB) so outage tests
+    finish quickly; everything else is the production configuration.
     """
 
     @asynccontextmanager
@@ -44,16 +43,13 @@ def open_api(tmp_path: Path, database_url: str, fake_tmdb: FakeTmdb) -> OpenApi:
             tmdb_base_url=fake_tmdb.base_url,
             tmdb_image_base_url=fake_tmdb.image_base_url,
             image_hosts=("image.tmdb.org",),
+            tmdb_timeout=1.0,
+            tmdb_retry=(0.1, 0.2, 0.4, 0.4),
+            tmdb_add_lookup=0.5,
         )
         values.update(overrides)
         settings = make_settings(tmp_path / "data", database_url, **values)
         async with Hub.open(settings) as hub:
-            assert hub.enricher is not None and hub.http is not None
-            hub.enricher.retry_delays = (0.1, 0.2, 0.4, 0.4)
-            hub.enricher.lookup_budget = 0.5
-            if key:
-                hub.enricher.tmdb = TmdbClient(hub.http, api_key=fake_tmdb.api_key, base_url=fake_tmdb.base_url,
-                                               backoff=0.01, timeout=1.0)
             async with httpx.AsyncClient(base_url=await hub.serve(), timeout=30) as client:
                 yield Api(client, hub)
 
@@ -75,18 +71,19 @@ async def eventually(api: Api, url: str, ready: Callable[[dict], bool], timeout:
 async def until_idle(hub: Hub, timeout: float = 10.0) -> None:
     """Wait until the enricher has no pass running or waiting to retry."""
     deadline = time.monotonic() + timeout
-    while hub.enricher is not None and hub.enricher.busy:
+    while hub.enricher.busy:
         if time.monotonic() > deadline:
             raise AssertionError("enrichment never finished")
         await asyncio.sleep(0.05)
 
 
 async def add_episodes(hub: Hub, media_id: str, season_number: int, numbers: range) -> None:
-    """What the engine does once a pack's files are mapped: season/episode rows, then the event."""
+    """What the download side does once a pack's files are mapped: season/episode rows, then it
+    tells the enricher."""
     season_id = new_id()
     await Season.insert(Season(id=season_id, media=media_id, season_number=season_number))
     await Episode.insert(*[Episode(id=new_id(), media=media_id, season=season_id, episode_number=n) for n in numbers])
-    await hub.bus.publish(EpisodesChanged(media_id=media_id))
+    hub.enricher.episodes_changed(media_id)
 
 
 async def test_movie_is_enriched_from_its_release_name(open_api: OpenApi, fake_tmdb: FakeTmdb) -> None:

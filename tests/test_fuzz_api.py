@@ -37,7 +37,6 @@ from schemathesis.specs.openapi.checks import (
 from mediahub.db.tables import TABLES, Episode, Season, Torrent
 from mediahub.hub import Hub
 from mediahub.ids import new_id
-from mediahub.library.views import SetPosition
 from mediahub.settings import Settings
 from tests.hubs import OWNER_TOKEN, magnet
 
@@ -116,26 +115,31 @@ class World:
 
     async def _seed(self) -> None:
         hub = self.served.hub
-        owner = await hub.profiles.authenticate_owner()
-        other = await hub.profiles.create(owner, "Other")
-        token = await hub.profiles.create_token(owner, other.id, "fuzz")
-        self.headers["other"] = {"Authorization": f"Bearer {token.token}"}
-        for actor, profile_id in [("owner", hub.default_profile_id), ("other", other.id)]:
-            library = hub.library_for(profile_id)
-            movie = (await library.add(magnet_link=magnet(), title=f"{actor} movie", type="movie")).media
-            show = (await library.add(magnet_link=magnet(), title=f"{actor} show", type="tv")).media
-            season = Season(id=new_id(), media=show.id, season_number=1)
+        client = hub.client  # the owner, in process
+        other = (await client.post("/api/profiles", json={"name": "Other"})).json()
+        token = (await client.post(f"/api/profiles/{other['id']}/tokens", json={"label": "fuzz"})).json()
+        self.headers["other"] = {"Authorization": f"Bearer {token['token']}"}
+        for actor, profile_id in [("owner", hub.default_profile_id), ("other", other["id"])]:
+            as_profile = {"X-Profile-Id": profile_id}
+
+            async def add(**body: str) -> str:
+                added = await client.post("/api/media", json={"magnetLink": magnet(), **body}, headers=as_profile)
+                return added.json()["id"]
+
+            movie = await add(title=f"{actor} movie", type="movie")
+            show = await add(title=f"{actor} show", type="tv")
+            season = Season(id=new_id(), media=show, season_number=1)
             await season.save()
-            episode = Episode(id=new_id(), media=show.id, season=season.id, episode_number=1)
+            episode = Episode(id=new_id(), media=show, season=season.id, episode_number=1)
             await episode.save()
-            spare = await hub.profiles.create_token(owner, profile_id, "spare")
-            await library.set_position(movie.id, SetPosition(position=12.0, duration=100.0))
+            spare = (await client.post(f"/api/profiles/{profile_id}/tokens", json={"label": "spare"})).json()
+            await client.put(f"/api/media/{movie}/position", json={"position": 12.0, "duration": 100.0}, headers=as_profile)
             self.ids[actor] = {
-                "movie": movie.id,
-                "show": show.id,
+                "movie": movie,
+                "show": show,
                 "episode_id": episode.id,
                 "profile_id": profile_id,
-                "token_id": spare.id,
+                "token_id": spare["id"],
             }
 
     def snapshot(self) -> dict[str, list[tuple]]:

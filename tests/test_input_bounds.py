@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediahub.library.playback import MAX_SECONDS
+from mediahub.library.positions import MAX_SECONDS
 from tests.hubs import Api, magnet
 
 pytestmark = pytest.mark.anyio

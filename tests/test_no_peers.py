@@ -69,7 +69,7 @@ def test_the_cli_says_no_peers_yet(server: ServerProcess):
 async def test_the_dashboard_says_no_peers_yet(hub):
     board = dashboard(hub)
     try:
-        added = await hub.library.add(AddMedia(magnet_link=magnet(name="Lonely.Show.S01E01.mkv")))
+        added = await hub.library.add(hub.default_profile_id, AddMedia(magnet_link=magnet(name="Lonely.Show.S01E01.mkv")))
         await until(lambda: added.media.id in board.table.rows, 10, "the row")
         row = board.table.rows[added.media.id]
         await until(lambda: "no peers yet" in row.numbers.value, 10, "the hint")

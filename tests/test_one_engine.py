@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mediahub.db.database import Database
 from mediahub.db.engine import close_database, open_database
 from mediahub.db.tables import ApiToken, Profile
 from mediahub.library.profiles import ProfileService
@@ -69,7 +70,7 @@ async def test_first_start_set_up_runs_once_when_processes_start_together(tmp_pa
     engine = await open_database(database_url)
     try:
         for token in [OWNER_TOKEN] * 5 + [None] * 5:  # a preset owner token, then generated ones
-            await asyncio.gather(*(ProfileService().bootstrap(token, tmp_path / f"token-{n}") for n in range(8)))
+            await asyncio.gather(*(ProfileService(Database(engine)).bootstrap(token, tmp_path / f"token-{n}") for n in range(8)))
             assert [p["name"] for p in await Profile.select(Profile.name)] == ["Default"]
             assert await ApiToken.count() == 1
             await ApiToken.delete(force=True)

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 import pytest
 
 from mediahub.library import layout
-from mediahub.library.selection import NoVideo, select, sidecars_for
+from mediahub.downloads.selection import NoVideo, select, sidecars_for
 from mediahub.torrents.models import TorrentFile
 
 

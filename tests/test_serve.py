@@ -19,7 +19,7 @@ async def test_serve_answers_in_the_same_loop_and_stops_on_close(settings):
     try:
         url = await hub.serve(port=0)
         assert url.startswith("http://127.0.0.1:") and hub.url == url
-        await hub.library.add(AddMedia(magnet_link=magnet(name="Big.Buck.Bunny.2008.mp4")))
+        await hub.library.add(hub.default_profile_id, AddMedia(magnet_link=magnet(name="Big.Buck.Bunny.2008.mp4")))
         async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {OWNER_TOKEN}"}) as client:
             assert (await client.get("/health")).json()["status"] == "ok"
             assert [i["title"] for i in (await client.get("/api/media")).json()] == ["Big Buck Bunny"]

@@ -17,7 +17,7 @@ import av
 import httpx
 import pytest
 
-from mediahub.library.playback import MAX_SECONDS
+from mediahub.library.positions import MAX_SECONDS
 from mediahub.streaming.finalize import is_faststart
 from tests.hubs import Api, make_settings, wait_progress
 from tests.media import CUES, DURATION, FPS, make_big_mp4, make_mkv, srt_text

@@ -21,7 +21,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 import mediahub
-from mediahub.api.auth import provide_actor, provide_hub
+from mediahub.api.auth import provide_actor, provide_hub, provide_item, provide_playable
 from mediahub.api.downloads import DownloadController
 from mediahub.api.errors import EXCEPTION_HANDLERS
 from mediahub.api.images import ImageController
@@ -66,7 +66,12 @@ def create_app(hub: Hub | None = None, settings: Settings | None = None) -> Lite
 
     app = Litestar(
         route_handlers=[health, *CONTROLLERS, index, static_files],
-        dependencies={"hub": Provide(provide_hub, sync_to_thread=False), "actor": Provide(provide_actor)},
+        dependencies={
+            "hub": Provide(provide_hub, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+            "item": Provide(provide_item),
+            "playable": Provide(provide_playable),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[DefineMiddleware(HostGuard, allowed_hosts=settings.allowed_hosts)],
         state=State({"token_brake": TokenBrake(), **({"hub": hub} if hub is not None else {})}),

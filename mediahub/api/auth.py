@@ -10,10 +10,11 @@ that presents no token acts as the owner.
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Annotated, TypeAlias
 
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
 
 from mediahub.api.client import is_in_process
 from mediahub.api.security import TokenBrake
@@ -21,10 +22,14 @@ from mediahub.api.session_cookie import session_actor
 from mediahub.errors import Unauthorized
 from mediahub.hub import Hub
 from mediahub.library.profiles import Actor
+from mediahub.library.resolver import MediaRef
 
 # Handler parameters say where their values come from (Litestar 3 style).
 HubDep: TypeAlias = NamedDependency[Hub]
 ActorDep: TypeAlias = NamedDependency[Actor]
+ItemDep: TypeAlias = NamedDependency[MediaRef]  # the route's {media_id}, resolved for the actor
+PlayableDep: TypeAlias = NamedDependency[MediaRef]  # the same, with ?episodeId= (a show needs one)
+EpisodeParam = Annotated[str | None, QueryParameter(name="episodeId", description="Episode id (TV shows)")]
 
 QUERY_TOKEN = {"query_token": True}
 OWNER_IN_URL = (
@@ -45,7 +50,7 @@ async def provide_actor(request: Request) -> Actor:
         in_url = True
     if not token and is_in_process(request.scope):
         hub: Hub = request.app.state.hub
-        return await hub.profiles.authenticate_owner(request.headers.get("x-profile-id"))
+        return hub.profiles.owner(request.headers.get("x-profile-id"))
     if not token and (actor := await session_actor(request)) is not None:
         return actor  # the web app's cookie (mediahub.api.session_cookie)
     actor = await authenticate(request, token)
@@ -69,3 +74,13 @@ async def authenticate(request: Request, token: str | None) -> Actor:
 
 def provide_hub(request: Request) -> Hub:
     return request.app.state.hub
+
+
+async def provide_item(hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> MediaRef:
+    return await hub.resolver.resolve(actor.profile_id, media_id)
+
+
+async def provide_playable(
+    hub: HubDep, actor: ActorDep, media_id: FromPath[str], episode_id: EpisodeParam = None
+) -> MediaRef:
+    return await hub.resolver.resolve(actor.profile_id, media_id, episode_id, episode_required=True)

@@ -7,18 +7,11 @@ from collections.abc import AsyncIterator
 import msgspec
 from litestar import Controller, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from mediahub.api.auth import ActorDep, HubDep
-from mediahub.library.downloads import Downloads
-from mediahub.library.progress import ProgressView
-
-
-def _downloads(hub: HubDep) -> Downloads:
-    assert hub.downloads is not None, "the hub is not started"
-    return hub.downloads
+from mediahub.api.auth import HubDep, ItemDep
+from mediahub.downloads.progress import ProgressView
 
 
 class DownloadController(Controller):
@@ -26,20 +19,17 @@ class DownloadController(Controller):
     tags = ["downloads"]
 
     @get("/progress", summary="Download status, progress, speeds and peers (a show sums its downloads)")
-    async def progress(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> ProgressView:
-        return await _downloads(hub).progress(actor.profile_id, media_id)
+    async def progress(self, hub: HubDep, item: ItemDep) -> ProgressView:
+        return await hub.downloads.progress(item)
 
     @get(
         "/progress/stream",
         summary="The same as server-sent `progress` events: at least once a second, ends on ready or error",
         media_type="text/event-stream",
     )
-    async def progress_stream(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> ServerSentEvent:
-        downloads = _downloads(hub)
-        await downloads.progress(actor.profile_id, media_id)  # an unknown id is a 404, not an empty stream
-
+    async def progress_stream(self, hub: HubDep, item: ItemDep) -> ServerSentEvent:
         async def events() -> AsyncIterator[ServerSentEventMessage]:
-            async for view in downloads.progress_events(actor.profile_id, media_id):
+            async for view in hub.downloads.progress_events(item):
                 yield _message(view)
 
         return ServerSentEvent(events(), headers={"Cache-Control": "no-store"})
@@ -50,9 +40,9 @@ class DownloadController(Controller):
         status_code=HTTP_202_ACCEPTED,
         responses={409: ResponseSpec(None, description="Nothing to retry: none of the item's downloads failed")},
     )
-    async def retry(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> ProgressView:
-        await _downloads(hub).retry(actor.profile_id, media_id)
-        return await _downloads(hub).progress(actor.profile_id, media_id)
+    async def retry(self, hub: HubDep, item: ItemDep) -> ProgressView:
+        await hub.downloads.retry(item)
+        return await hub.downloads.progress(item)
 
     @post(
         "/pause",
@@ -60,8 +50,8 @@ class DownloadController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         responses={409: ResponseSpec(None, description="Nothing to pause: the item's downloads are finished or failed")},
     )
-    async def pause(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> None:
-        await _downloads(hub).pause(actor.profile_id, media_id)
+    async def pause(self, hub: HubDep, item: ItemDep) -> None:
+        await hub.downloads.pause(item)
 
     @post(
         "/resume",
@@ -69,8 +59,8 @@ class DownloadController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         responses={409: ResponseSpec(None, description="Nothing to resume: the item's downloads are finished or failed")},
     )
-    async def resume(self, hub: HubDep, actor: ActorDep, media_id: FromPath[str]) -> None:
-        await _downloads(hub).resume(actor.profile_id, media_id)
+    async def resume(self, hub: HubDep, item: ItemDep) -> None:
+        await hub.downloads.resume(item)
 
 
 def _message(view: ProgressView) -> ServerSentEventMessage:

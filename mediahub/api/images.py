@@ -11,7 +11,7 @@ import asyncio
 from litestar import Controller, HttpMethod, Request, Response, route
 from litestar.params import FromPath
 
-from mediahub.api.auth import QUERY_TOKEN, ActorDep, HubDep
+from mediahub.api.auth import QUERY_TOKEN, HubDep, ItemDep
 from mediahub.conditional import file_etag, not_modified
 from mediahub.errors import NotFound
 from mediahub.metadata.images import image_type
@@ -30,13 +30,11 @@ class ImageController(Controller):
         summary="A media item's poster.jpg or backdrop.jpg (also ?token=)",
         media_type="image/jpeg",  # what the schema documents; the answer names the real type
     )
-    async def image(
-        self, hub: HubDep, actor: ActorDep, request: Request, media_id: FromPath[str], file_name: FromPath[str]
-    ) -> Response[bytes]:
+    async def image(self, hub: HubDep, item: ItemDep, request: Request, file_name: FromPath[str]) -> Response[bytes]:
         kind, dot, ext = file_name.partition(".")
-        if hub.enricher is None or dot != "." or ext != "jpg":
+        if dot != "." or ext != "jpg":
             raise NotFound("Image not found.")
-        path = await hub.enricher.cached_image(actor.profile_id, media_id, kind)
+        path = await hub.enricher.cached_image(item, kind)
         etag = file_etag(await asyncio.to_thread(path.stat))
         headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag, "X-Content-Type-Options": "nosniff"}
         if not_modified(etag, request.headers.get("if-none-match")):

@@ -25,7 +25,7 @@ class ProfileController(Controller):
 
     @get("/profiles", summary="List profiles (owner: all; a profile token: its own)")
     async def list_profiles(self, hub: HubDep, actor: ActorDep) -> list[ProfileView]:
-        return await hub.profiles.list(actor)
+        return hub.profiles.list(actor)
 
     @post("/profiles", summary="Create a profile (owner only)")
     async def create_profile(self, hub: HubDep, actor: ActorDep, data: JSONBody[NewProfile]) -> ProfileView:
@@ -33,7 +33,7 @@ class ProfileController(Controller):
 
     @delete("/profiles/{profile_id:str}", summary="Delete a profile and its media (owner only)")
     async def delete_profile(self, hub: HubDep, actor: ActorDep, profile_id: FromPath[str]) -> None:
-        await hub.delete_profile(actor, profile_id)
+        await hub.library.delete_profile(actor, profile_id)
 
     @post("/profiles/{profile_id:str}/tokens", summary="Create a token bound to a profile; shown once")
     async def create_token(self, hub: HubDep, actor: ActorDep, profile_id: FromPath[str], data: JSONBody[NewToken | None] = None) -> TokenView:

@@ -58,7 +58,7 @@ class SessionController(Controller):
 
     @get("/", summary="Who this session is: its profile, and whether it is the owner's")
     async def whoami(self, hub: HubDep, actor: ActorDep) -> SessionView:
-        return await hub.sessions.view(actor)
+        return hub.sessions.view(actor)
 
     @put("/", summary="Owner: act as another profile from now on (this session only)")
     async def switch_profile(
@@ -68,7 +68,7 @@ class SessionController(Controller):
         if cookie is None:
             raise BadRequest("Only a browser session has a profile to switch; send X-Profile-Id with the owner token.")
         await hub.sessions.switch(cookie, data.profile_id)
-        return await hub.sessions.view(await hub.sessions.actor(cookie))
+        return hub.sessions.view(await hub.sessions.actor(cookie))
 
     @delete("/", summary="Sign out: the session ends on the server and the cookie is cleared")
     async def sign_out(self, hub: HubDep, actor: ActorDep, request: Request) -> Response[None]:  # actor: 401 if none

@@ -17,9 +17,9 @@ import msgspec
 from litestar import Controller, HttpMethod, Request, Response, get, route
 from litestar.params import FromPath, QueryParameter
 
-from mediahub.api.auth import QUERY_TOKEN, ActorDep, HubDep
+from mediahub.api.auth import QUERY_TOKEN, HubDep, PlayableDep
 from mediahub.errors import BadRequest, NotFound, Unavailable
-from mediahub.library.playback import MAX_SECONDS
+from mediahub.library.positions import MAX_SECONDS
 from mediahub.streaming.probe import UnplayableMedia
 from mediahub.streaming.response import ChunkStream, media_type_for, ranged_response
 from mediahub.streaming.service import NotReady, Streaming, Target
@@ -28,7 +28,6 @@ from mediahub.streaming.transmux import TranscodeBusy, TransmuxError, TransmuxJo
 
 HEAD_WAIT = 1.0
 RETRY_AFTER_SECONDS = 2
-EpisodeParam = Annotated[str | None, QueryParameter(name="episodeId", description="Episode id (TV shows)")]
 StartParam = Annotated[
     float | None, QueryParameter(name="start", description="Transmuxed streams: begin at this many seconds")
 ]
@@ -58,16 +57,14 @@ class StreamController(Controller):
     async def stream(
         self,
         hub: HubDep,
-        actor: ActorDep,
+        playable: PlayableDep,
         request: Request,
-        media_id: FromPath[str],
-        episode_id: EpisodeParam = None,
         start: StartParam = None,
     ) -> Response[Any]:
         if start is not None and not 0 <= start <= MAX_SECONDS:  # NaN fails both comparisons
             raise BadRequest(f"'start' must be a number of seconds from 0 to {MAX_SECONDS}.")
         streaming: Streaming = hub.streaming
-        target = await streaming.target(actor.profile_id, media_id, episode_id)
+        target = await streaming.target(playable)
         if target.status == "error":
             raise Unavailable(f"The download failed: {target.error or 'unknown error'}")
         head = request.method == HttpMethod.HEAD
@@ -95,14 +92,12 @@ class StreamController(Controller):
             raise
 
     @get("/subtitles", opt=QUERY_TOKEN, summary="Text subtitle tracks as WebVTT (also ?token=)")
-    async def subtitles(
-        self, hub: HubDep, actor: ActorDep, media_id: FromPath[str], episode_id: EpisodeParam = None
-    ) -> list[SubtitleView]:
-        target = await hub.streaming.target(actor.profile_id, media_id, episode_id)
-        query = f"?episodeId={quote(episode_id, safe='')}" if episode_id else ""
+    async def subtitles(self, hub: HubDep, playable: PlayableDep) -> list[SubtitleView]:
+        target = await hub.streaming.target(playable)
+        query = f"?episodeId={quote(playable.episode_key, safe='')}" if playable.episode_key else ""
         return [
             SubtitleView(
-                s.id, s.language, s.label, s.source, s.default, f"/api/media/{media_id}/subtitles/{s.id}{query}"
+                s.id, s.language, s.label, s.source, s.default, f"/api/media/{playable.id}/subtitles/{s.id}{query}"
             )
             for s in await hub.streaming.subtitles(target)
         ]
@@ -117,13 +112,11 @@ class StreamController(Controller):
     async def subtitle(
         self,
         hub: HubDep,
-        actor: ActorDep,
+        playable: PlayableDep,
         request: Request,
-        media_id: FromPath[str],
         subtitle_id: FromPath[str],
-        episode_id: EpisodeParam = None,
     ) -> Response[Any]:
-        target = await hub.streaming.target(actor.profile_id, media_id, episode_id)
+        target = await hub.streaming.target(playable)
         track = next((s for s in await hub.streaming.subtitles(target) if s.id == subtitle_id), None)
         if track is None or target.library_file is None:
             raise NotFound("Subtitle not found.")

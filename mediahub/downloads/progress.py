@@ -1,8 +1,8 @@
 """Download progress of a library item, as `GET /api/media/{id}/progress` shows it.
 
-Live numbers (speeds, peers, bytes) come from the engine while a torrent is loaded; the
-database row gives the status and the last known figures otherwise. A show sums its
-downloads: bytes-weighted progress, summed speeds, the latest ETA. A queued download nobody
+Status, progress and error are the item's, as the database's one rule combines its downloads
+(`mediahub.db.queries.status`); live numbers (speeds, peers, ETA) come from the engine for
+the downloads that run. A show sums its downloads' bytes and speeds and takes the latest ETA. A queued download nobody
 seeds says so: `peers: 0` and `stalledSince`, since when it has had no peer (null otherwise).
 """
 
@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 
 from mediahub.ids import iso
-from mediahub.library.status import combine_error, combine_progress, combine_status
 from mediahub.library.views import ACTIVE_STATUSES, View
 from mediahub.torrents.models import TorrentStatus
 
@@ -41,34 +40,27 @@ class ProgressView(View):
         return self.status in TERMINAL_STATUSES
 
 
-def summarise(torrents: Sequence[dict[str, Any]], live: Sequence[TorrentStatus | None], file_path: str | None) -> ProgressView:
-    """One view from the item's torrent rows and, per row, the engine's status (or None)."""
-    rows = []
-    for row, status in zip(torrents, live):
-        active = row["status"] in ACTIVE_STATUSES
-        if status is not None and active and status.total_bytes:
-            row = {**row, "progress": status.progress, "total_bytes": status.total_bytes,
-                   "downloaded_bytes": status.downloaded_bytes}  # fmt: skip
-        rows.append((row, status if active else None))
-    status = combine_status(row["status"] for row, _ in rows)
-    live_now = [s for _, s in rows if s is not None]
-    etas = [s.eta for s in live_now]
-    error = combine_error(status, (row for row, _ in rows))
-    totals = [row["total_bytes"] for row, _ in rows]
+def summarise(rows: Sequence[dict[str, Any]], live: Sequence[TorrentStatus | None], file_path: str | None) -> ProgressView:
+    """One view from the item's download rows (`queries.media.downloads`, with the item's
+    combined `item_status`, `item_progress`, `item_error`) and, per row, the engine's status."""
+    first = rows[0] if rows else {}
+    status = first.get("item_status", "added")
+    running = [s for row, s in zip(rows, live) if s is not None and row["status"] in ACTIVE_STATUSES]
+    totals = [row["total_bytes"] for row in rows]
     return ProgressView(
         status=status,
-        progress=100.0 if status == "ready" else combine_progress(row for row, _ in rows),
-        download_speed=sum(s.download_rate for s in live_now),
-        upload_speed=sum(s.upload_rate for s in live_now),
-        peers=sum(s.peers for s in live_now),
-        seeds=sum(s.seeds for s in live_now),
+        progress=100.0 if status == "ready" else round(first.get("item_progress") or 0.0, 2),
+        download_speed=sum(s.download_rate for s in running),
+        upload_speed=sum(s.upload_rate for s in running),
+        peers=sum(s.peers for s in running),
+        seeds=sum(s.seeds for s in running),
         is_active=status in ACTIVE_STATUSES,
         file_path=file_path if status == "ready" else None,
-        downloaded_bytes=sum(row["downloaded_bytes"] or 0 for row, _ in rows),
+        downloaded_bytes=sum(row["downloaded_bytes"] or 0 for row in rows),
         total_bytes=sum(totals) if totals and all(totals) else None,
-        eta=_eta(status, etas),
-        stalled_since=_stalled_since(status, live_now),
-        error=msgspec.UNSET if error is None else error,
+        eta=_eta(status, [s.eta for s in running]),
+        stalled_since=_stalled_since(status, running),
+        error=first.get("item_error") or msgspec.UNSET,
     )
 
 

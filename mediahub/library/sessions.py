@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import msgspec
 
-from mediahub.db.tables import BrowserSession, Profile
+from mediahub.db.database import Database, Row
+from mediahub.db.queries import profiles as queries
 from mediahub.errors import Forbidden, NotFound, Unauthorized
 from mediahub.ids import utcnow
 from mediahub.library.profiles import Actor, ProfileService, hash_token
@@ -32,7 +33,8 @@ class SessionView(msgspec.Struct, rename="camel"):
 
 
 class SessionService:
-    def __init__(self, profiles: ProfileService, lifetime: timedelta) -> None:
+    def __init__(self, db: Database, profiles: ProfileService, lifetime: timedelta) -> None:
+        self._db = db
         self._profiles = profiles
         self.lifetime = lifetime
 
@@ -41,12 +43,7 @@ class SessionService:
         token_id, profile_id = await self._profiles.token_entry(token)
         cookie = secrets.token_urlsafe(32)
         now = utcnow()
-        await BrowserSession.delete().where(BrowserSession.expires_at <= now)
-        await BrowserSession.insert(
-            BrowserSession(
-                id=hash_token(cookie), token=token_id, profile=profile_id, created_at=now, expires_at=now + self.lifetime
-            )
-        )
+        await queries.insert_session(self._db, hash_token(cookie), token_id, profile_id, now, now + self.lifetime)
         return cookie
 
     async def actor(self, cookie: str, profile_header: str | None = None) -> Actor:
@@ -54,35 +51,28 @@ class SessionService:
         row = await self._row(cookie)
         if row["token_profile"] is not None:
             return Actor(profile_id=row["token_profile"], is_owner=False)
-        return await self._profiles.authenticate_owner(profile_header or row["profile"])
+        return self._profiles.owner(profile_header or row["profile"])
 
     async def switch(self, cookie: str, profile_id: str) -> None:
         """The owner's session acts as `profile_id` from now on."""
         row = await self._row(cookie)
         if row["token_profile"] is not None:
             raise Forbidden("Only the owner can switch profiles; this session belongs to one profile.")
-        if not await Profile.exists().where(Profile.id == profile_id):
-            raise NotFound("Profile not found.")
-        await BrowserSession.update({BrowserSession.profile: profile_id}).where(BrowserSession.id == hash_token(cookie))
+        try:
+            self._profiles.owner(profile_id)
+        except NotFound:
+            raise NotFound("Profile not found.") from None
+        await queries.switch_session(self._db, hash_token(cookie), profile_id)
 
     async def end(self, cookie: str) -> None:
-        await BrowserSession.delete().where(BrowserSession.id == hash_token(cookie))
+        await queries.end_session(self._db, hash_token(cookie))
 
-    async def view(self, actor: Actor) -> SessionView:
-        row = await Profile.select(Profile.name).where(Profile.id == actor.profile_id).first()
-        name = row["name"] if row else ""
-        return SessionView(profile=SessionProfile(id=actor.profile_id, name=name), is_owner=actor.is_owner)
+    def view(self, actor: Actor) -> SessionView:
+        profile = SessionProfile(id=actor.profile_id, name=self._profiles.name(actor.profile_id))
+        return SessionView(profile=profile, is_owner=actor.is_owner)
 
-    async def _row(self, cookie: str) -> dict:
-        row = await (
-            BrowserSession.select(
-                BrowserSession.profile,
-                BrowserSession.expires_at,
-                BrowserSession.token.profile.as_alias("token_profile"),
-            )
-            .where(BrowserSession.id == hash_token(cookie))
-            .first()
-        )
+    async def _row(self, cookie: str) -> Row:
+        row = await queries.session(self._db, hash_token(cookie))
         if row is None:
             raise Unauthorized("Your session has ended; sign in again with your token.")
         if row["expires_at"] <= utcnow():

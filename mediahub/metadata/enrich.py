@@ -1,7 +1,8 @@
 """Enrichment: fill in what an add did not say, from TMDB, and cache the artwork.
 
-Runs in the background so an add answers at once: `MediaAdded` schedules a pass, a pass
-that hits a TMDB or image-host outage is retried later (`retry_delays`), and a restart
+Runs in the background so an add answers at once: the library schedules a pass for a new
+item, and the download side for a show whose episode rows changed. A pass that hits a TMDB
+or image-host outage is retried later (MEDIAHUB_TMDB_RETRY), and a restart
 picks up items still missing something. Request-given fields always win; only empty
 fields, and a title/year that merely came from the release name, are filled.
 
@@ -14,17 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 
-from mediahub.db.tables import Download, Episode, Media, MediaAlias, Position, Season
+from mediahub.db.database import Database, Row
+from mediahub.db.queries import metadata as queries
 from mediahub.errors import NotFound
-from mediahub.events import EpisodesChanged, EventBus, MediaAdded, MediaMerged
-from mediahub.library.resolve import media_row
+from mediahub.events import EventBus, MediaMerged
+from mediahub.library.resolver import MediaRef
 from mediahub.metadata.images import IMAGE_KINDS, ImageError, ImageKind, ImageRejected, ImageStore, ImageUnavailable
 from mediahub.metadata.release import parse_release
 from mediahub.metadata.tmdb import (
@@ -40,28 +41,25 @@ from mediahub.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Seconds between attempts when TMDB or an image host is down; then we give up until restart.
-RETRY_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0, 3600.0)
-
 
 class Enricher:
     """Background metadata and artwork for library items; `hub.enricher`."""
 
     def __init__(
         self,
+        db: Database,
         settings: Settings,
         bus: EventBus,
         http: httpx.AsyncClient,
         *,
         add_lock: asyncio.Lock,
-        retry_delays: Sequence[float] = RETRY_DELAYS,
-        lookup_budget: float = 2.0,
         concurrency: int = 2,
     ) -> None:
         self.tmdb = TmdbClient.from_settings(settings, http)
         self.images = ImageStore(settings, http)
-        self.retry_delays = tuple(retry_delays)
-        self.lookup_budget = lookup_budget
+        self._retry_delays = settings.tmdb_retry
+        self._lookup_budget = settings.tmdb_add_lookup
+        self._db = db
         self._bus = bus
         self._add_lock = add_lock
         self._slots = asyncio.Semaphore(concurrency)
@@ -69,11 +67,9 @@ class Enricher:
         self._again: set[str] = set()  # scheduled while a pass was running: run once more
 
     async def start(self) -> None:
-        """Listen for new items and resume the ones a previous run left unfinished."""
+        """Resume the items a previous run left unfinished."""
         if self.tmdb is None:
             log.info("TMDB enrichment is off (MEDIAHUB_TMDB_API_KEY is not set): titles come from release names")
-        self._bus.on(MediaAdded, self._on_media_added)
-        self._bus.on(EpisodesChanged, self._on_episodes_changed)
         for media_id in await self._unfinished():
             self.schedule(media_id)
 
@@ -99,12 +95,17 @@ class Enricher:
         self._tasks[media_id] = task
         task.add_done_callback(lambda done: self._forget(media_id, done))
 
+    def episodes_changed(self, media_id: str) -> None:
+        """A show's episode rows appeared once its torrent's files were mapped: name them."""
+        if self.tmdb is not None:
+            self.schedule(media_id)
+
     def _forget(self, media_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(media_id) is task:
             del self._tasks[media_id]
 
     async def find_show(self, title: str, year: int | None) -> int | None:
-        """TMDB id of a show, within `lookup_budget` seconds; None when unknown or slow.
+        """TMDB id of a show, within MEDIAHUB_TMDB_ADD_LOOKUP seconds; None when unknown or slow.
 
         The library calls this while adding a TV magnet without `tmdbId`, so a second
         season lands in the show the profile already has (API.md) — but never waits long.
@@ -112,19 +113,18 @@ class Enricher:
         if self.tmdb is None:
             return None
         try:
-            async with asyncio.timeout(self.lookup_budget):
+            async with asyncio.timeout(self._lookup_budget):
                 found = await self._search(self.tmdb, "tv", title, year)
         except (TimeoutError, TmdbError) as exc:
             log.info("TMDB lookup for %r skipped at add time: %s", title, exc or "too slow")
             return None
         return found.id if found else None
 
-    async def cached_image(self, profile_id: str, media_id: str, kind: str) -> Path:
-        """The stored poster/backdrop of one of this profile's items, else NotFound."""
+    async def cached_image(self, ref: MediaRef, kind: str) -> Path:
+        """The stored poster/backdrop of one of a profile's items, else NotFound."""
         if kind not in IMAGE_KINDS:
             raise NotFound("Image not found.")
-        row = await media_row(profile_id, media_id)
-        path = self.images.path(row["id"], kind) if row[f"{kind}_cached"] else None
+        path = self.images.path(ref.id, kind) if ref.row[f"{kind}_cached"] else None
         if path is None or not await asyncio.to_thread(path.is_file):
             raise NotFound("Image not found.")
         return path
@@ -133,7 +133,7 @@ class Enricher:
 
     async def enrich(self, media_id: str) -> None:
         """One enrichment pass. Raises TmdbUnavailable/ImageUnavailable when worth retrying."""
-        row = await Media.select().where(Media.id == media_id).first()
+        row = await queries.media(self._db, media_id)
         if row is None:
             return
         retry: Exception | None = None
@@ -163,12 +163,11 @@ class Enricher:
 
     async def fill_episode_titles(self, media_id: str) -> int:
         """Give a show's seasons and episodes their TMDB names; returns episodes updated."""
-        row = await Media.select(Media.tmdb_id, Media.type).where(Media.id == media_id).first()
+        row = await queries.media(self._db, media_id)
         if self.tmdb is None or row is None or row["type"] != "tv" or row["tmdb_id"] is None:
             return 0
         updated = 0
-        for season in await Season.select().where(Season.media == media_id):
-            episodes = await Episode.select().where(Episode.season == season["id"])
+        for season, episodes in await queries.seasons_with_episodes(self._db, media_id):
             missing = [e for e in episodes if e["title"] is None or e["air_date"] is None or e["runtime"] is None]
             if not missing and season["name"] is not None:
                 continue
@@ -178,13 +177,13 @@ class Enricher:
                 log.info("TMDB has no season %s of show %s", season["season_number"], row["tmdb_id"])
                 continue
             season_values = {"name": info.name, "overview": info.overview, "air_date": info.air_date}
-            await Season.update(_missing(season, season_values, Season)).where(Season.id == season["id"])
+            await queries.update(self._db, "season", season["id"], _missing(season, season_values))
             by_number = {e.episode_number: e for e in info.episodes}
             for episode in missing:
                 found = by_number.get(episode["episode_number"])
                 if found is not None:
                     values = {"title": found.name, "air_date": found.air_date, "runtime": found.runtime}
-                    await Episode.update(_missing(episode, values, Episode)).where(Episode.id == episode["id"])
+                    await queries.update(self._db, "episode", episode["id"], _missing(episode, values))
                     updated += 1
         return updated
 
@@ -216,7 +215,7 @@ class Enricher:
         if row["type"] == "tv" and row["tmdb_id"] is None:
             into = await self._merge_duplicate_show(row, details.id)
             if into is not None:
-                row = await Media.select().where(Media.id == into).first()
+                row = await queries.media(self._db, into)
                 if row is None:
                     return None
         values: dict[str, Any] = {
@@ -226,22 +225,21 @@ class Enricher:
             "imdb_id": details.imdb_id,
             "runtime": details.runtime if isinstance(details, MovieDetails) else details.episode_runtime,
         }
-        changes = _missing(row, values, Media)
+        changes = _missing(row, values)
         if row["genres"] in (None, "", "[]") and details.genres:
-            changes[Media.genres] = msgspec.json.encode(list(details.genres)).decode()
+            changes["genres"] = msgspec.json.encode(list(details.genres)).decode()
         if await self._title_is_derived(row):
-            changes[Media.title] = details.title
+            changes["title"] = details.title
             if details.year is not None:
-                changes[Media.year] = details.year
-        if changes:  # not if the file names made it a show meanwhile: this was a movie's match
-            await Media.update(changes).where((Media.id == row["id"]) & (Media.type == row["type"]))
-        return await Media.select().where(Media.id == row["id"]).first()
+                changes["year"] = details.year
+        # Not if the file names made it a show meanwhile: this was a movie's match.
+        await queries.fill(self._db, row["id"], row["type"], changes)
+        return await queries.media(self._db, row["id"])
 
-    @staticmethod
-    async def _title_is_derived(row: dict[str, Any]) -> bool:
+    async def _title_is_derived(self, row: Row) -> bool:
         """True when the title came from a release name (or is one), not from the user."""
         derived: set[str] = set()
-        for download in await Download.select(Download.name, Download.infohash).where(Download.media == row["id"]):
+        for download in await queries.release_names(self._db, row["id"]):
             derived.add(download["infohash"])
             if download["name"]:
                 derived.update(filter(None, (download["name"], parse_release(download["name"]).title)))
@@ -251,40 +249,17 @@ class Enricher:
         """Fold this new show into the profile's show with the same TMDB id; returns that id.
 
         Downloads, seasons, episodes and positions move over; the emptied row goes, and
-        `MediaMerged` tells listeners (the engine re-reads `Download.media`).
+        `MediaMerged` tells the faces; the id the add answered with keeps answering, as an alias.
         """
         async with self._add_lock:
-            target = await (
-                Media.select(Media.id)
-                .where((Media.profile == row["profile"]) & (Media.type == "tv") & (Media.tmdb_id == tmdb_id)
-                       & (Media.id != row["id"]))
-                .order_by(Media.added_at)
-                .first()
-            )
-            if target is None:
+            into = await queries.twin_show(self._db, row["profile"], tmdb_id, row["id"])
+            if into is None:
                 return None
-            into, source = target["id"], row["id"]
-            engine = Media._meta.db
-            async with engine.transaction():
-                existing = {s["season_number"]: s["id"] for s in await Season.select().where(Season.media == into)}
-                for season in await Season.select().where(Season.media == source):
-                    keep = existing.get(season["season_number"])
-                    if keep is None:
-                        await Season.update({Season.media: into}).where(Season.id == season["id"])
-                        await Episode.update({Episode.media: into}).where(Episode.season == season["id"])
-                    else:
-                        await Episode.update({Episode.media: into, Episode.season: keep}).where(
-                            Episode.season == season["id"])
-                        await Season.delete().where(Season.id == season["id"])
-                await Download.update({Download.media: into}).where(Download.media == source)
-                await Position.update({Position.media: into}).where(Position.media == source)
-                # The id the add answered with keeps answering, as the show it became.
-                await MediaAlias.update({MediaAlias.media: into}).where(MediaAlias.media == source)
-                await MediaAlias.insert(MediaAlias(id=source, media=into))
-                await Media.delete().where(Media.id == source)
+            source = row["id"]
+            await queries.merge_show(self._db, source, into)
         await self.images.remove(source)
         log.info("merged show %s into %s (same TMDB id %s)", source, into, tmdb_id)
-        await self._bus.publish(MediaMerged(profile_id=row["profile"], media_id=source, into_media_id=into))
+        self._bus.publish(MediaMerged(profile_id=row["profile"], media_id=source, into_media_id=into))
         return into
 
     # --- artwork -------------------------------------------------------------------------
@@ -307,10 +282,7 @@ class Enricher:
                 continue
             if source is None:
                 continue
-            column = getattr(Media, f"{kind}_url")
-            cached = getattr(Media, f"{kind}_cached")
-            await Media.update({cached: True, column: source}).where(Media.id == row["id"])
-            if not await Media.exists().where(Media.id == row["id"]):  # deleted meanwhile
+            if not await queries.image_cached(self._db, row["id"], kind, source):  # deleted meanwhile
                 await self.images.remove(row["id"])
         if retry is not None:
             raise retry
@@ -330,18 +302,10 @@ class Enricher:
 
     # --- scheduling ----------------------------------------------------------------------
 
-    async def _on_media_added(self, event: MediaAdded) -> None:
-        self.schedule(event.media_id)
-
-    async def _on_episodes_changed(self, event: EpisodesChanged) -> None:
-        """Episode rows appear once the torrent's files are mapped; name them then."""
-        if self.tmdb is not None:
-            self.schedule(event.media_id)
-
     async def _run(self, media_id: str) -> None:
-        """Passes until one succeeds (waiting `retry_delays` between outages), plus one
+        """Passes until one succeeds (waiting MEDIAHUB_TMDB_RETRY between outages), plus one
         more if the item was scheduled again meanwhile (new episode rows)."""
-        delays = iter(self.retry_delays)
+        delays = iter(self._retry_delays)
         while True:
             self._again.discard(media_id)
             try:
@@ -363,8 +327,7 @@ class Enricher:
 
     async def _unfinished(self) -> list[str]:
         """Items a previous run did not finish: no TMDB id yet (with a key), or artwork missing."""
-        rows = await Media.select(Media.id, Media.tmdb_id, Media.poster_url, Media.poster_cached,
-                                  Media.backdrop_url, Media.backdrop_cached)
+        rows = await queries.unfinished(self._db)
         return [
             r["id"] for r in rows
             if (self.tmdb is not None and r["tmdb_id"] is None)
@@ -373,10 +336,9 @@ class Enricher:
         ]
 
 
-def _missing(row: dict[str, Any], values: dict[str, Any], table: Any) -> dict[Any, Any]:
+def _missing(row: Row, values: dict[str, Any]) -> dict[str, Any]:
     """Column -> value for the fields `row` lacks and `values` has."""
-    return {getattr(table, name): value for name, value in values.items()
-            if value is not None and row.get(name) in (None, "")}
+    return {name: value for name, value in values.items() if value is not None and row.get(name) in (None, "")}
 
 
 def _normalise(title: str) -> str:

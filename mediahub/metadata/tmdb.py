@@ -243,11 +243,13 @@ class TmdbClient:
             logging.getLogger("httpx").addFilter(_REDACT_API_KEY)  # idempotent
 
     @classmethod
-    def from_settings(cls, settings: Settings, http: httpx.AsyncClient, **options: Any) -> TmdbClient | None:
+    def from_settings(cls, settings: Settings, http: httpx.AsyncClient) -> TmdbClient | None:
         """The client for these settings, or None when no key is configured."""
         if not settings.tmdb_api_key:
             return None
-        return cls(http, api_key=settings.tmdb_api_key, base_url=settings.tmdb_base_url, **options)
+        timeout = settings.tmdb_timeout
+        return cls(http, api_key=settings.tmdb_api_key, base_url=settings.tmdb_base_url, timeout=timeout,
+                   backoff=timeout / 20)  # fmt: skip
 
     async def search_movie(self, title: str, year: int | None = None) -> list[SearchResult]:
         params = {"query": title, **({"year": str(year)} if year else {})}

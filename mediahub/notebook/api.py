@@ -14,7 +14,7 @@ import msgspec
 
 from mediahub.api.client import raise_for_error
 from mediahub.library.profiles import TokenView
-from mediahub.library.progress import ProgressView
+from mediahub.downloads.progress import ProgressView
 from mediahub.library.views import ContinueItem, MediaDetail, MediaListItem, PositionView, SeasonView
 
 T = TypeVar("T")

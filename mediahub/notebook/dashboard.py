@@ -18,7 +18,7 @@ from html import escape
 import ipywidgets as widgets
 
 from mediahub.hub import Hub
-from mediahub.library.progress import TERMINAL_STATUSES
+from mediahub.downloads.progress import TERMINAL_STATUSES
 from mediahub.library.views import MediaDetail
 from mediahub.notebook.add import AddBox
 from mediahub.notebook.api import LibraryClient

@@ -2,7 +2,7 @@
 
 The table reads the library once; after that a `TorrentChanged` for a torrent refreshes only
 the rows holding that torrent (one progress query each, coalesced while one is running),
-`MediaAdded`/`DownloadAdded` add or extend rows, `MediaMerged` folds one row into another.
+`MediaAdded` adds or extends a row, `MediaRemoved` takes one away, `MediaMerged` folds one row into another.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import ipywidgets as widgets
 
 from mediahub.display import NO_PEERS, human_size
 from mediahub.errors import NotFound
-from mediahub.events import DownloadAdded, Event, MediaAdded, MediaMerged, TorrentChanged, TorrentReleased
-from mediahub.library.progress import ProgressView
+from mediahub.events import Event, MediaAdded, MediaMerged, MediaRemoved, TorrentChanged
+from mediahub.downloads.progress import ProgressView
 from mediahub.library.views import MediaDetail
 from mediahub.notebook.api import LibraryClient
 from mediahub.notebook.tasks import TaskSet, close_tree
@@ -123,14 +123,13 @@ class LibraryTable(widgets.VBox):
         if isinstance(event, TorrentChanged):
             for media_id in list(self.hashes.get(event.infohash, ())):
                 self.request_refresh(self.rows[media_id])
-        elif isinstance(event, (MediaAdded, DownloadAdded)) and mine:
+        elif isinstance(event, MediaAdded) and mine:
             await self.add_row(event.media_id)
         elif isinstance(event, MediaMerged) and mine:
             self.remove_row(event.media_id)
             await self.add_row(event.into_media_id)
-        elif isinstance(event, TorrentReleased):
-            for media_id in list(self.hashes.pop(event.infohash, ())):
-                self.request_refresh(self.rows[media_id])  # finds out whether it was deleted
+        elif isinstance(event, MediaRemoved) and mine:
+            self.remove_row(event.media_id)
 
     def request_refresh(self, row: Row) -> None:
         if row.refreshing:

@@ -1,7 +1,6 @@
 """The streaming service on the Hub: what a stream request points at, and how to open it.
 
-`Streaming.target()` checks a (profile, media, episode) triple against the database and
-says where the bytes are: the finished library file, or a file of a torrent that may still
+`Streaming.target()` says where the bytes of a resolved item (or episode) are: the finished library file, or a file of a torrent that may still
 be downloading. `open()` gives a `ByteSource` for either; `plan()` decides (and remembers)
 whether the browser takes the file as it is or needs a transmux. The transcode limiter and
 the finalize queue live here too, so the HTTP layer and notebooks share them.
@@ -16,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from mediahub.db.tables import Download, Episode, Torrent
+from mediahub.db.database import Database
+from mediahub.db.queries import torrents as queries
 from mediahub.errors import NotFound
-from mediahub.library import layout, playback
-from mediahub.library.resolve import media_row
+from mediahub.library import layout
+from mediahub.library.resolver import MediaRef
 from mediahub.settings import Settings
 from mediahub.streaming.finalize import FinalizeResult, finalize
 from mediahub.streaming.probe import MediaPlan, probe
@@ -28,7 +28,7 @@ from mediahub.streaming.subtitles import Subtitle, read_manifest
 from mediahub.streaming.transmux import TranscodeLimiter
 
 if TYPE_CHECKING:
-    from mediahub.torrents.engine import TorrentEngine
+    from mediahub.torrents.client import TorrentClient
 
 PLAN_CACHE_SIZE = 256
 PROBE_LIMIT = 120.0  # seconds a background probe may wait for a file's header to download
@@ -57,7 +57,8 @@ class Target:
 
 
 class Streaming:
-    def __init__(self, settings: Settings, engine: TorrentEngine | None) -> None:
+    def __init__(self, db: Database, settings: Settings, engine: TorrentClient) -> None:
+        self._db = db
         self.settings = settings
         self.engine = engine
         self.limiter = TranscodeLimiter(settings.max_transcodes)
@@ -65,27 +66,22 @@ class Streaming:
         self._probing: dict[tuple[Any, ...], asyncio.Task[MediaPlan]] = {}
         self._finalizing = asyncio.Semaphore(1)  # one finalize at a time: it may transcode a whole film
 
-    async def target(self, profile_id: str, media_id: str, episode_id: str | None) -> Target:
-        """Resolve a request in the acting profile's scope (404 for others' ids, 400 for a bad episode)."""
-        media = await media_row(profile_id, media_id)
-        key = await playback.episode_key(media, episode_id)  # 400 unless the episode is this show's
-        if key:
-            row = await Episode.select().where(Episode.id == key).first()
-            download = await Download.select().where(Download.id == row["download"]).first() if row else None
+    async def target(self, ref: MediaRef) -> Target:
+        """Where the item's (or its episode's) bytes are: the library file once ready, else the torrent's."""
+        row = ref.episode if ref.episode is not None else ref.row
+        if ref.episode is not None:
+            torrent = await queries.of_download(self._db, row["download"]) if row["download"] else None
         else:
-            row = media
-            download = await Download.select().where(Download.media == media["id"]).order_by(Download.added_at).first()
-        infohash = download["infohash"] if row is not None and download is not None else None
-        torrent = await Torrent.select().where(Torrent.infohash == infohash).first() if infohash else None
+            torrent = await queries.of_media(self._db, ref.id)
         torrent = torrent or {}
-        status = torrent.get("status", "added")
-        virtual = row["file_path"] if row is not None else None
-        file_index = row["file_index"] if row is not None else None
+        infohash = torrent.get("infohash")
+        status = torrent.get("status") or "added"
+        virtual, file_index = row["file_path"], row["file_index"]
         library_file = self._host_path(virtual) if status == "ready" and virtual else None
         return Target(
             name=PurePosixPath(virtual).name if library_file else self._torrent_file_name(infohash, file_index),
             status=status,
-            progress=torrent.get("progress", 0.0),
+            progress=torrent.get("progress") or 0.0,
             error=torrent.get("error"),
             library_file=library_file,
             infohash=infohash,  # None: no download holds this episode (yet), open() says so
@@ -94,7 +90,7 @@ class Streaming:
 
     def _torrent_file_name(self, infohash: str | None, file_index: int | None) -> str:
         """The file's own name in the torrent (its extension names the container); "" if unknown."""
-        if self.engine is None or infohash is None or file_index is None or self.engine.status(infohash) is None:
+        if infohash is None or file_index is None or self.engine.status(infohash) is None:
             return ""
         file = next((f for f in self.engine.files(infohash) or () if f.index == file_index), None)
         return PurePosixPath(file.path).name if file else ""
@@ -106,7 +102,7 @@ class Streaming:
                 return await FileSource.open(target.library_file)
             except FileNotFoundError:
                 raise NotFound("The library file is missing on disk.") from None
-        if self.engine is None or target.infohash is None or target.file_index is None or not target.name:
+        if target.infohash is None or target.file_index is None or not target.name:
             raise NotReady("The torrent's metadata is still being fetched.", target.progress)
         return self.engine.open_file(target.infohash, target.file_index)
 

@@ -28,7 +28,7 @@ import msgspec
 from mediahub.ids import utcnow
 from mediahub.settings import Settings
 from mediahub.torrents.errors import MetadataPending, TorrentNotFound, TorrentStartFailed
-from mediahub.torrents.events import EventBus, EventStream
+from mediahub.torrents.events import Fanout, EventStream
 from mediahub.torrents.magnet import Magnet
 from mediahub.torrents.models import (
     MetadataReceived,
@@ -130,7 +130,7 @@ class TorrentEngine:
         self._resume_interval = resume_interval
         self._session: lt.session | None = None
         self._torrents: dict[str, _Torrent] = {}
-        self._bus = EventBus()
+        self._bus = Fanout()
         self._pump_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._add_lock = asyncio.Lock()

@@ -18,7 +18,7 @@ _CLOSED = object()
 class EventStream(AsyncIterator[TorrentEvent]):
     """`async for event in stream`; ends when closed or when the engine shuts down."""
 
-    def __init__(self, bus: EventBus, infohash: str | None, kinds: tuple[type, ...] | None) -> None:
+    def __init__(self, bus: Fanout, infohash: str | None, kinds: tuple[type, ...] | None) -> None:
         self._bus = bus
         self._queue: asyncio.Queue[object] = asyncio.Queue()
         self.infohash = infohash
@@ -50,7 +50,9 @@ class EventStream(AsyncIterator[TorrentEvent]):
         self.close()
 
 
-class EventBus:
+class Fanout:
+    """The engine's own subscribers, each with its queue (app-wide notifications are `mediahub.events`)."""
+
     def __init__(self) -> None:
         self._streams: set[EventStream] = set()
 

@@ -1,0 +1,1 @@
+"""Downloads: the torrents behind library items, from magnet to library file (`service.py`)."""
