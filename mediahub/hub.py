@@ -197,14 +197,14 @@ class _Opening:
                 log.error("%s", exc.message)
                 raise
             closers.append(lambda: asyncio.to_thread(lock.release))  # runs last
-            engine_db = await open_database(s.database_url)
-            closers.append(lambda: close_database(engine_db))
+            db = await open_database(s.database_url)
+            closers.append(lambda: close_database(db))
             http = httpx.AsyncClient(headers={"User-Agent": "mediahub"})
             closers.append(http.aclose)
             engine = TorrentEngine(s)
             await engine.start()
             closers.append(engine.close)
-            self._hub = Hub(s, db=Database(engine_db), engine=engine, http=http, closers=closers)
+            self._hub = Hub(s, db=db, engine=engine, http=http, closers=closers)
             await self._hub._start()
         except BaseException:
             await _close(closers)

@@ -12,6 +12,8 @@ SQLite data dir. Then `uvicorn mediahub:app` serves it, as a user starts it, and
 position, search and the whole unpaged list. `vs_health` is a route's requests/s as a fraction
 of the app's own /health in the same run (the framework's ceiling on this machine);
 `client_cpu_s` next to `server_cpu_s` shows whether the client or the server was the limit.
+Each row also has `p50_ms_one_connection`, the latency of a request alone; with 16 connections
+a p50 cannot go below 16 / (the server's requests per second), printed as `p50_floor_ms`.
 Last, `memory`: the server's RSS idle and with `--torrents` downloads running from a throttled
 loopback seeder.
 """
@@ -89,7 +91,7 @@ async def seed(data_dir: Path, items: int, positions: int) -> dict[str, list[str
         for table, batch in [(Media, media), (Torrent, torrents), (Download, downloads), (Season, seasons),
                              (Episode, episodes), (Position, rows)]:
             for start in range(0, len(batch), BATCH):
-                async with hub.db.transaction():
+                async with hub.db.engine.transaction():  # Piccolo's tables: its own connection
                     await table.insert(*batch[start : start + BATCH])
         ids["words"] = words
         ids["counts"] = [len(media), len(rows)]
@@ -232,8 +234,14 @@ def measure(url: str, pid: int, rows: dict, connections: int, seconds: float) ->
         figures = wrk.run(url, requests, headers=headers, connections=connections, seconds=seconds,
                           expected_status=status)  # fmt: skip
         figures["server_cpu_s"] = round(cpu_seconds(pid) - before, 2)
-        if figures["errors"]:
-            raise RuntimeError(f"{name}: {figures['errors']} requests failed")
+        figures["server_cpu_us_per_request"] = round(figures["server_cpu_s"] / figures["requests"] * 1e6)
+        # One connection: the latency of a request on its own, without the queue of 15 others
+        # (with N connections, p50 is about N / (requests per second): Little's law).
+        alone = wrk.run(url, requests, headers=headers, connections=1, threads=1, seconds=min(seconds, 2),
+                        expected_status=status)  # fmt: skip
+        figures["p50_ms_one_connection"] = alone["p50_ms"]
+        if figures["errors"] or alone["errors"]:
+            raise RuntimeError(f"{name}: {figures['errors'] + alone['errors']} requests failed")
         results[name] = figures
     return results
 
@@ -269,9 +277,12 @@ def main() -> None:
     health = results["health"]["requests_per_s"]
     for figures in results.values():
         figures["vs_health"] = round(figures["requests_per_s"] / health, 3)
+    # The lowest p50 any route could show with this many connections: /health's throughput.
+    floor_ms = round(args.connections / health * 1000, 2)
     print(json.dumps({
         "library": {"items": ids["counts"][0], "positions": ids["counts"][1], "seed_seconds": round(seeded_s, 1)},
-        "load": {"client": "wrk", "connections": args.connections, "seconds_per_endpoint": args.seconds},
+        "load": {"client": "wrk", "connections": args.connections, "seconds_per_endpoint": args.seconds,
+                 "p50_floor_ms": floor_ms},
         "endpoints": results,
         "memory": memory,
     }, indent=2))

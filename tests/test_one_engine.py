@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mediahub.db.database import Database
 from mediahub.db.engine import close_database, open_database
 from mediahub.db.tables import ApiToken, Profile
 from mediahub.library.profiles import ProfileService
@@ -57,23 +56,23 @@ async def test_uvicorn_with_two_workers_stops_at_once_instead_of_running_two_eng
     assert said.count(BUSY) >= 1 and "failed to start, stopping the parent process" in said
     assert said.count("Started server process") == 2  # no worker was started again: no spinning
 
-    engine = await open_database(database_url)
+    db = await open_database(database_url)
     try:
         assert [p["name"] for p in await Profile.select(Profile.name)] == ["Default"]
         assert await ApiToken.count() == 1
     finally:
-        await close_database(engine)
+        await close_database(db)
 
 
 async def test_first_start_set_up_runs_once_when_processes_start_together(tmp_path: Path, database_url: str):
     """Two data dirs on one database (API nodes to come) start at the same moment."""
-    engine = await open_database(database_url)
+    db = await open_database(database_url)
     try:
         for token in [OWNER_TOKEN] * 5 + [None] * 5:  # a preset owner token, then generated ones
-            await asyncio.gather(*(ProfileService(Database(engine)).bootstrap(token, tmp_path / f"token-{n}") for n in range(8)))
+            await asyncio.gather(*(ProfileService(db).bootstrap(token, tmp_path / f"token-{n}") for n in range(8)))
             assert [p["name"] for p in await Profile.select(Profile.name)] == ["Default"]
             assert await ApiToken.count() == 1
             await ApiToken.delete(force=True)
             await Profile.delete(force=True)
     finally:
-        await close_database(engine)
+        await close_database(db)

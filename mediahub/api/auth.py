@@ -38,7 +38,9 @@ OWNER_IN_URL = (
 )
 
 
-async def provide_actor(request: Request) -> Actor:
+async def provide_actor(request: Request, hub: HubDep) -> Actor:
+    """Who is calling. It takes `hub` only to chain the dependencies (hub -> actor -> item):
+    Litestar resolves dependencies of one level concurrently, in a task group per request."""
     token = None
     in_url = False
     header = request.headers.get("authorization", "")
@@ -49,7 +51,6 @@ async def provide_actor(request: Request) -> Actor:
         token = request.query_params.get("token")
         in_url = True
     if not token and is_in_process(request.scope):
-        hub: Hub = request.app.state.hub
         return hub.profiles.owner(request.headers.get("x-profile-id"))
     if not token and (actor := await session_actor(request)) is not None:
         return actor  # the web app's cookie (mediahub.api.session_cookie)

@@ -14,8 +14,10 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 
-from mediahub.db.sqlite import PooledSQLiteEngine
+from mediahub.db.database import Database
+from mediahub.db.sqlite import SQLitePool
 from mediahub.db.tables import TABLES, SchemaVersion
 from mediahub.ids import utcnow
 from mediahub.private import private_file
@@ -56,6 +58,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # their info-hash, whose type the file names always decided.
         "UPDATE media SET type_detected = TRUE WHERE title IN (SELECT infohash FROM download WHERE download.media = media.id)",
     ),
+    8: (
+        # A page of the library, newest first with the id breaking ties, reads this index in order.
+        "CREATE INDEX IF NOT EXISTS media_profile_added_id ON media (profile, added_at, id)",
+        "DROP INDEX IF EXISTS media_profile_added",
+    ),
 }
 
 # Columns a version added: `create_table` makes them on a new database, an older one gets
@@ -66,14 +73,23 @@ ADDED_COLUMNS: dict[int, list[tuple[str, str, str]]] = {
 }
 
 
-def make_engine(database_url: str) -> Engine:
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a `sqlite:///...` URL (None for PostgreSQL)."""
     parts = urlsplit(database_url)
-    if parts.scheme == "sqlite":
-        path = Path(unquote(parts.path if parts.netloc == "" else f"/{parts.netloc}{parts.path}"))
+    if parts.scheme != "sqlite":
+        return None
+    return Path(unquote(parts.path if parts.netloc == "" else f"/{parts.netloc}{parts.path}"))
+
+
+def make_engine(database_url: str) -> Engine:
+    """Piccolo's engine: the schema, migrations, and table access in tests. The running
+    service's statements go through `Database` (`mediahub.db.database`)."""
+    path = sqlite_path(database_url)
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         private_file(path)
         _enable_wal(path)
-        return PooledSQLiteEngine(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_S)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
     return PostgresEngine(config={"dsn": database_url.replace("postgres://", "postgresql://", 1)})
 
 
@@ -88,21 +104,22 @@ def bind_tables(engine: Engine) -> None:
         table._meta.db = engine
 
 
-async def open_database(database_url: str) -> Engine:
-    """Create the engine, bind every table to it and bring the schema up to date."""
+async def open_database(database_url: str) -> Database:
+    """Create the engine, bind every table to it, bring the schema up to date, and hand out
+    the `Database` the named queries run on."""
     engine = make_engine(database_url)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=10)
     bind_tables(engine)
     await migrate(engine)
-    return engine
+    path = sqlite_path(database_url)
+    return Database(engine, SQLitePool(str(path), busy_timeout=SQLITE_BUSY_TIMEOUT_S) if path else None)
 
 
-async def close_database(engine: Engine) -> None:
-    if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
-    elif isinstance(engine, PooledSQLiteEngine):
-        await engine.close()
+async def close_database(db: Database) -> None:
+    if isinstance(db.engine, PostgresEngine):
+        await db.engine.close_connection_pool()
+    await db.close()
 
 
 async def migrate(engine: Engine) -> None:

@@ -77,6 +77,7 @@ class Library:
         self._images_dir = images_dir
         self._add_lock = add_lock  # shared with the enricher's merges
         self._whole: dict[tuple[str, str | None], tuple[int, bytes, int]] = {}  # see list_json
+        self._counts: dict[tuple[str, str | None], tuple[int, int]] = {}  # see _count
 
     # ---- reading ---------------------------------------------------------------------
 
@@ -86,8 +87,16 @@ class Library:
         """A page of the profile's items, newest first, and how many there are in all."""
         media_type = _media_type(media_type)
         rows = await queries.page(self._db, profile_id, media_type, _page_limit(limit, LIST_LIMIT_MAX), _offset(offset))
-        total = rows[0]["total"] if rows else await queries.count(self._db, profile_id, media_type)
-        return [_list_item(r) for r in rows], total
+        return [_list_item(r) for r in rows], await self._count(profile_id, media_type)
+
+    async def _count(self, profile_id: str, media_type: str | None) -> int:
+        """How many items the (filtered) list has: counting 10,000 takes ~0.6 ms, so the count
+        is kept until the database changes, like the whole list."""
+        key, writes = (profile_id, media_type), self._db.writes
+        cached = self._counts.get(key)
+        if cached is None or cached[0] != writes:
+            cached = self._counts[key] = (writes, await queries.count(self._db, profile_id, media_type))
+        return cached[1]
 
     async def list_json(self, profile_id: str, media_type: str | None = None) -> tuple[bytes, int, str]:
         """The whole list as JSON, its length and an ETag. Kept until the database next
@@ -96,8 +105,8 @@ class Library:
         writes = self._db.writes  # read before the query: a change meanwhile makes this copy stale
         cached = self._whole.get(key)
         if cached is None or cached[0] != writes:
-            items, total = await self.list(profile_id, media_type)
-            cached = self._whole[key] = (writes, msgspec.json.encode(items), total)
+            items, _ = await self.list(profile_id, media_type)
+            cached = self._whole[key] = (writes, msgspec.json.encode(items), len(items))
         return cached[1], cached[2], f'W/"{cached[0]:x}"'
 
     async def detail(self, ref: MediaRef) -> MediaDetail:

@@ -14,7 +14,8 @@ _RESOLVE = Sql(
     "SELECT m.*, e.id AS e_id, e.download AS e_download, e.file_index AS e_file_index, "
     "e.file_path AS e_file_path, e.episode_number AS e_episode_number "
     "FROM media m LEFT JOIN episode e ON e.id = {} AND e.media = m.id "
-    "WHERE m.profile = {} AND m.id IN ({}, (SELECT a.media FROM media_alias a WHERE a.id = {}))"
+    "WHERE m.profile = {} AND m.id IN ({}, (SELECT a.media FROM media_alias a WHERE a.id = {}))",
+    point=True,
 )
 
 
@@ -23,28 +24,29 @@ async def resolve(db: Database, profile_id: str, media_id: str, episode_id: str 
     return await db.one(_RESOLVE, episode_id, profile_id, media_id, media_id)
 
 
-def _list(typed: bool) -> Sql:
+def _list(typed: bool, point: bool) -> Sql:
     """A page of a profile's items, newest first (the id breaks ties so pages never overlap),
-    each with its downloads' combined status and progress, and the total count of the list."""
+    each with its downloads' combined status and progress."""
     where = "profile = {} AND type = {}" if typed else "profile = {}"
     return Sql(
-        "WITH page AS (SELECT id, type, title, year, tmdb_id, poster_url, poster_cached, runtime, added_at, "
-        f"COUNT(*) OVER () AS total FROM media WHERE {where} ORDER BY added_at DESC, id DESC LIMIT {{}} OFFSET {{}}) "
+        "WITH page AS (SELECT id, type, title, year, tmdb_id, poster_url, poster_cached, runtime, added_at "
+        f"FROM media WHERE {where} ORDER BY added_at DESC, id DESC LIMIT {{}} OFFSET {{}}) "
         f"SELECT p.id, p.type, p.title, p.year, p.tmdb_id, p.poster_url, p.poster_cached, p.runtime, p.added_at, "
-        f"p.total, {ITEM_STATUS} AS status, {ITEM_PROGRESS} AS progress "
+        f"{ITEM_STATUS} AS status, {ITEM_PROGRESS} AS progress "
         "FROM page p LEFT JOIN download d ON d.media = p.id LEFT JOIN torrent t ON t.infohash = d.infohash "
-        "GROUP BY p.id, p.type, p.title, p.year, p.tmdb_id, p.poster_url, p.poster_cached, p.runtime, p.added_at, "
-        "p.total ORDER BY p.added_at DESC, p.id DESC"
+        "GROUP BY p.id, p.type, p.title, p.year, p.tmdb_id, p.poster_url, p.poster_cached, p.runtime, p.added_at "
+        "ORDER BY p.added_at DESC, p.id DESC",
+        point=point,
     )
 
 
-_LIST = {False: _list(False), True: _list(True)}
+_LIST = {(typed, point): _list(typed, point) for typed in (False, True) for point in (False, True)}
+SMALL_PAGE = 100  # rows a page may have and still be a point read
 
 
 async def page(db: Database, profile_id: str, media_type: str | None, limit: int, offset: int) -> list[Row]:
-    """Rows of `_list`; each carries `total` (absent when the page is past the end)."""
     args: tuple[Any, ...] = (profile_id, media_type) if media_type else (profile_id,)
-    return await db.fetch(_LIST[media_type is not None], *args, limit, offset)
+    return await db.fetch(_LIST[media_type is not None, limit <= SMALL_PAGE], *args, limit, offset)
 
 
 _COUNT = {
@@ -88,7 +90,8 @@ _DOWNLOADS = Sql(
     "p.position AS play_position, p.duration AS play_duration "
     "FROM download d LEFT JOIN torrent t ON t.infohash = d.infohash "
     "LEFT JOIN position p ON p.media = d.media AND p.episode_key = '' "
-    "WHERE d.media = {} ORDER BY d.added_at"
+    "WHERE d.media = {} ORDER BY d.added_at",
+    point=True,
 )
 
 
@@ -99,9 +102,12 @@ async def downloads(db: Database, media_id: str) -> list[Row]:
 
 
 _HOLDING = Sql(
-    "SELECT d.media FROM download d JOIN media m ON m.id = d.media WHERE d.infohash = {} AND m.profile = {} LIMIT 1"
+    "SELECT d.media FROM download d JOIN media m ON m.id = d.media WHERE d.infohash = {} AND m.profile = {} LIMIT 1",
+    point=True,
 )
-_SHOW = Sql("SELECT id FROM media WHERE profile = {} AND type = 'tv' AND tmdb_id = {} ORDER BY added_at LIMIT 1")
+_SHOW = Sql(
+    "SELECT id FROM media WHERE profile = {} AND type = 'tv' AND tmdb_id = {} ORDER BY added_at LIMIT 1", point=True
+)
 
 
 async def holding(db: Database, profile_id: str, infohash: str) -> str | None:
@@ -140,8 +146,10 @@ async def insert_download(
     db: Database, download_id: str, media_id: str, infohash: str, magnet_link: str, name: str | None, now: datetime
 ) -> None:
     """The item's download, and the shared torrent row unless another item has it already."""
-    await db.execute(_INSERT_DOWNLOAD, download_id, media_id, infohash, magnet_link, name, now)
-    await db.execute(_INSERT_TORRENT, infohash, magnet_link, name, now)
+    await db.write(
+        (_INSERT_DOWNLOAD, (download_id, media_id, infohash, magnet_link, name, now)),
+        (_INSERT_TORRENT, (infohash, magnet_link, name, now)),
+    )
 
 
 _HASHES = Sql("SELECT DISTINCT infohash FROM download WHERE media = {}")

@@ -12,7 +12,7 @@ from datetime import datetime
 from mediahub.db.database import Database, Row, Sql
 from mediahub.db.queries.status import DOWNLOAD_STATUS
 
-_READ = Sql("SELECT position, duration FROM position WHERE media = {} AND episode_key = {}")
+_READ = Sql("SELECT position, duration FROM position WHERE media = {} AND episode_key = {}", point=True)
 _UPSERT = Sql(
     "INSERT INTO position (id, media, episode, episode_key, position, duration, updated_at) "
     "VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT (media, episode_key) DO UPDATE SET "
@@ -29,9 +29,7 @@ async def save(
     db: Database, new_id: str, media_id: str, key: str, position: float, duration: float | None, now: datetime
 ) -> None:
     """Store the position and make the item the most recently played, together."""
-    async with db.transaction():
-        await db.execute(_UPSERT, new_id, media_id, key or None, key, position, duration, now)
-        await db.execute(_PLAYED, now, key, media_id)
+    await db.write((_UPSERT, (new_id, media_id, key or None, key, position, duration, now)), (_PLAYED, (now, key, media_id)))
 
 
 _CONTINUE = Sql(
@@ -43,7 +41,8 @@ _CONTINUE = Sql(
     "LEFT JOIN season s ON s.id = e.season "
     "WHERE m.profile = {} AND m.last_played_at IS NOT NULL AND p.position > 0 "
     "AND (p.duration IS NULL OR p.position < {} * p.duration) "
-    "ORDER BY m.last_played_at DESC LIMIT {}"
+    "ORDER BY m.last_played_at DESC LIMIT {}",
+    point=True,
 )
 
 
@@ -52,7 +51,7 @@ async def continue_watching(db: Database, profile_id: str, finished_fraction: fl
     return await db.fetch(_CONTINUE, profile_id, finished_fraction, limit)
 
 
-_SEASONS = Sql("SELECT id, season_number, name FROM season WHERE media = {} ORDER BY season_number")
+_SEASONS = Sql("SELECT id, season_number, name FROM season WHERE media = {} ORDER BY season_number", point=True)
 _EPISODES = Sql(
     "SELECT e.id, e.season, e.episode_number, e.title, e.file_path, e.file_index, e.file_size, e.progress, "
     f"e.download, CASE WHEN e.download IS NULL THEN 'added' ELSE {DOWNLOAD_STATUS} END AS status, "
@@ -60,7 +59,8 @@ _EPISODES = Sql(
     "FROM episode e JOIN season s ON s.id = e.season "
     "LEFT JOIN download d ON d.id = e.download LEFT JOIN torrent t ON t.infohash = d.infohash "
     "LEFT JOIN position p ON p.media = e.media AND p.episode_key = e.id "
-    "WHERE e.media = {} ORDER BY s.season_number, e.episode_number"
+    "WHERE e.media = {} ORDER BY s.season_number, e.episode_number",
+    point=True,
 )
 
 

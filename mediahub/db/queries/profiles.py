@@ -33,7 +33,7 @@ async def delete_profile(db: Database, profile_id: str) -> None:
     await db.execute(_DELETE_PROFILE, profile_id)
 
 
-_TOKEN = Sql("SELECT id, profile, is_owner FROM api_token WHERE token_hash = {}")
+_TOKEN = Sql("SELECT id, profile, is_owner FROM api_token WHERE token_hash = {}", point=True)
 _TOKEN_BY_ID = Sql("SELECT id, is_owner FROM api_token WHERE id = {}")
 _HAS_OWNER = Sql("SELECT id FROM api_token WHERE is_owner LIMIT 1")
 _INSERT_TOKEN = Sql(
@@ -72,7 +72,8 @@ async def delete_token(db: Database, token_id: str) -> None:
 
 _SESSION = Sql(
     "SELECT s.profile, s.expires_at, t.profile AS token_profile "
-    "FROM browser_session s JOIN api_token t ON t.id = s.token WHERE s.id = {}"
+    "FROM browser_session s JOIN api_token t ON t.id = s.token WHERE s.id = {}",
+    point=True,
 )
 _INSERT_SESSION = Sql(
     "INSERT INTO browser_session (id, token, profile, created_at, expires_at) VALUES ({}, {}, {}, {}, {})"

@@ -14,11 +14,13 @@ _ONE = Sql(
 _HOLDERS = Sql("SELECT id, media, name, paused FROM download WHERE infohash = {} ORDER BY added_at")
 _OF_DOWNLOAD = Sql(
     "SELECT d.infohash, t.status, t.progress, t.error FROM download d LEFT JOIN torrent t ON t.infohash = d.infohash "
-    "WHERE d.id = {}"
+    "WHERE d.id = {}",
+    point=True,
 )
 _OF_MEDIA = Sql(
     "SELECT d.infohash, t.status, t.progress, t.error FROM download d LEFT JOIN torrent t ON t.infohash = d.infohash "
-    "WHERE d.media = {} ORDER BY d.added_at LIMIT 1"
+    "WHERE d.media = {} ORDER BY d.added_at LIMIT 1",
+    point=True,
 )
 _READY = Sql("SELECT infohash FROM torrent WHERE status = 'ready'")
 _EPISODE_PROGRESS = Sql(
@@ -65,6 +67,4 @@ async def set_paused(db: Database, download_ids: list[str], paused: bool) -> Non
 
 async def episode_progress(db: Database, infohash: str, progress: dict[int, float]) -> None:
     """Per file index of the torrent, the progress of the episodes it holds."""
-    async with db.transaction():
-        for file_index, value in progress.items():
-            await db.execute(_EPISODE_PROGRESS, value, file_index, infohash)
+    await db.write(*[(_EPISODE_PROGRESS, (value, file_index, infohash)) for file_index, value in progress.items()])
