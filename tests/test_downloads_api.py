@@ -302,7 +302,7 @@ async def test_a_failed_download_is_retried_and_finishes(api: Api, swarm: Swarm,
     obstacle.write_bytes(b"in the way")
     media_id = (await add(api, seed.magnet, type="movie"))["id"]
     failed = await wait_status(api, media_id, "error", 20)
-    assert failed["error"] == "The download failed: Not a directory." and not failed["isActive"]
+    assert failed["error"] == "Disk error while downloading: Not a directory." and not failed["isActive"]
     assert (await api.post(f"/api/media/{media_id}/resume")).status_code == 409  # not paused: retry is the way
 
     obstacle.unlink()

@@ -220,7 +220,9 @@ class Lifecycle:
                     await self._record(event.status)
                 elif isinstance(event, TorrentFinished):
                     self.spawn(self._finish(event.infohash))
-                elif isinstance(event, TorrentFailed):
+                elif isinstance(event, TorrentFailed) and self._states.status(event.infohash) != "error":
+                    # One failure often comes as two alerts (the file's, then the torrent's):
+                    # the first, most precise reason stays.
                     await self._states.set(event.infohash, status="error", error=event.message)
             except Exception:
                 log.exception("could not record %r", event)

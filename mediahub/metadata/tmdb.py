@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
+from mediahub.metadata import tmdb_wire as wire
 from mediahub.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,103 +109,6 @@ class SeasonDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 # --- TMDB's wire shapes (only the fields we read) -----------------------------------------
 
-class _Named(msgspec.Struct):
-    name: str = ""
-
-
-class _SearchItem(msgspec.Struct):
-    id: int
-    title: str | None = None  # movies
-    name: str | None = None  # tv
-    release_date: str | None = None
-    first_air_date: str | None = None
-    overview: str | None = None
-    poster_path: str | None = None
-    backdrop_path: str | None = None
-    popularity: float = 0.0
-
-
-class _SearchPage(msgspec.Struct):
-    results: list[_SearchItem] = []
-
-
-class _ReleaseDate(msgspec.Struct):
-    certification: str = ""
-    type: int = 0
-
-
-class _CountryReleases(msgspec.Struct):
-    iso_3166_1: str
-    release_dates: list[_ReleaseDate] = []
-
-
-class _ReleaseDates(msgspec.Struct):
-    results: list[_CountryReleases] = []
-
-
-class _Movie(msgspec.Struct):
-    id: int
-    title: str = ""
-    release_date: str | None = None
-    overview: str | None = None
-    genres: list[_Named] = []
-    runtime: int | None = None
-    imdb_id: str | None = None
-    poster_path: str | None = None
-    backdrop_path: str | None = None
-    release_dates: _ReleaseDates | None = None
-
-
-class _ContentRating(msgspec.Struct):
-    iso_3166_1: str
-    rating: str = ""
-
-
-class _ContentRatings(msgspec.Struct):
-    results: list[_ContentRating] = []
-
-
-class _ExternalIds(msgspec.Struct):
-    imdb_id: str | None = None
-
-
-class _Season(msgspec.Struct):
-    season_number: int
-    name: str | None = None
-    episode_count: int | None = None
-    air_date: str | None = None
-
-
-class _Show(msgspec.Struct):
-    id: int
-    name: str = ""
-    first_air_date: str | None = None
-    overview: str | None = None
-    genres: list[_Named] = []
-    episode_run_time: list[int] = []
-    poster_path: str | None = None
-    backdrop_path: str | None = None
-    seasons: list[_Season] = []
-    content_ratings: _ContentRatings | None = None
-    external_ids: _ExternalIds | None = None
-
-
-class _Episode(msgspec.Struct):
-    episode_number: int
-    name: str | None = None
-    overview: str | None = None
-    air_date: str | None = None
-    runtime: int | None = None
-
-
-class _SeasonDetails(msgspec.Struct):
-    season_number: int
-    name: str | None = None
-    overview: str | None = None
-    air_date: str | None = None
-    episodes: list[_Episode] = []
-
-
 class TmdbClient:
     """TMDB v3 over a shared httpx client.
 
@@ -253,16 +157,16 @@ class TmdbClient:
 
     async def search_movie(self, title: str, year: int | None = None) -> list[SearchResult]:
         params = {"query": title, **({"year": str(year)} if year else {})}
-        page = await self._get("/search/movie", params, _SearchPage)
+        page = await self._get("/search/movie", params, wire.SearchPage)
         return [_search_result(item) for item in page.results]
 
     async def search_tv(self, title: str, year: int | None = None) -> list[SearchResult]:
         params = {"query": title, **({"first_air_date_year": str(year)} if year else {})}
-        page = await self._get("/search/tv", params, _SearchPage)
+        page = await self._get("/search/tv", params, wire.SearchPage)
         return [_search_result(item) for item in page.results]
 
     async def movie(self, tmdb_id: int) -> MovieDetails:
-        raw = await self._get(f"/movie/{int(tmdb_id)}", {"append_to_response": "release_dates"}, _Movie)
+        raw = await self._get(f"/movie/{int(tmdb_id)}", {"append_to_response": "release_dates"}, wire.Movie)
         return MovieDetails(
             id=raw.id,
             title=raw.title,
@@ -278,7 +182,7 @@ class TmdbClient:
 
     async def tv(self, tmdb_id: int) -> ShowDetails:
         params = {"append_to_response": "content_ratings,external_ids"}
-        raw = await self._get(f"/tv/{int(tmdb_id)}", params, _Show)
+        raw = await self._get(f"/tv/{int(tmdb_id)}", params, wire.Show)
         ratings = raw.content_ratings.results if raw.content_ratings else []
         return ShowDetails(
             id=raw.id,
@@ -299,7 +203,7 @@ class TmdbClient:
         )
 
     async def season(self, tmdb_id: int, season_number: int) -> SeasonDetails:
-        raw = await self._get(f"/tv/{int(tmdb_id)}/season/{int(season_number)}", {}, _SeasonDetails)
+        raw = await self._get(f"/tv/{int(tmdb_id)}/season/{int(season_number)}", {}, wire.SeasonDetails)
         return SeasonDetails(
             season_number=raw.season_number,
             name=raw.name,
@@ -408,7 +312,7 @@ def _year(date: str | None) -> int | None:
     return None
 
 
-def _search_result(item: _SearchItem) -> SearchResult:
+def _search_result(item: wire.SearchItem) -> SearchResult:
     return SearchResult(
         id=item.id,
         title=item.title or item.name or "",
@@ -420,7 +324,7 @@ def _search_result(item: _SearchItem) -> SearchResult:
     )
 
 
-def _us_certification(release_dates: _ReleaseDates | None) -> str | None:
+def _us_certification(release_dates: wire.ReleaseDates | None) -> str | None:
     """The US rating, preferring the theatrical release (type 3) over others."""
     if release_dates is None:
         return None
